@@ -1,0 +1,71 @@
+"""The investigations case manager: create_app() builds the Flask application."""
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import cli, errors
+from .config import REPO_ROOT, Config
+from .extensions import csrf, db, limiter, login_manager, migrate
+from .permissions import enforce_route_access
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app. `overrides` replaces settings after the environment is read (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_path=str(REPO_ROOT / "instance"),
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder=str(REPO_ROOT / "static"),
+    )
+    instance_dir = Path((overrides or {}).get("INSTANCE_DIR", app.instance_path))
+    app.config.update(Config(instance_dir).as_dict())
+    app.config.update(overrides or {})
+
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_templates(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.before_request(enforce_route_access)
+    if app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    return app
+
+
+def configure_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (register the models with SQLAlchemy and Alembic)
+    from .database import configure_sqlite
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    configure_sqlite()
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+
+def configure_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .businesses import bp as businesses_bp
+    from .cases import bp as cases_bp
+    from .main import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, cases_bp, businesses_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def configure_templates(app: Flask) -> None:
+    from . import template_helpers
+
+    template_helpers.init_app(app)

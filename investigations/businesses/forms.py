@@ -1,0 +1,17 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField, URLField
+from wtforms.validators import InputRequired, Length, Optional, URL
+
+
+class BusinessForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    aliases = TextAreaField("Other names it trades under", validators=[Optional(), Length(max=5000)],
+                            description="One per line. A renamed business keeps its old name here.",
+                            render_kw={"rows": 3})
+    website = URLField("Website", validators=[Optional(), URL(message="Enter a full address, e.g. https://example.com"),
+                                              Length(max=500)])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=1000)], render_kw={"rows": 2})
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    region = StringField("State or region", validators=[Optional(), Length(max=120)])
+    country = StringField("Country", validators=[Optional(), Length(max=120)])
+    industry = StringField("Industry", validators=[Optional(), Length(max=120)])

@@ -1,0 +1,34 @@
+"""Business names: the normalized form that makes "ACME Corp." and "Acme Corp" one business."""
+import re
+import unicodedata
+
+# Legal-form words dropped from the end of a name ("Acme Co., Inc." is "acme").
+LEGAL_SUFFIXES = {
+    "inc", "incorporated", "corp", "corporation", "co", "company", "llc", "llp", "lp", "ltd",
+    "limited", "plc", "gmbh", "ag", "sa", "sas", "sarl", "srl", "bv", "nv", "pty", "pte",
+    "oy", "ab", "as", "spa", "kg", "lc", "pc", "pllc",
+}
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def normalize_business_name(name: str) -> str:
+    """Lower-case, accents and punctuation removed, "&" read as "and", legal suffixes dropped."""
+    folded = _fold(name).replace("&", " and ")
+    folded = re.sub(r"(?<=\b\w)\.(?=\w\b)", "", folded)  # "l.l.c" -> "llc"
+    folded = re.sub(r"(?<=\w)'(?=\w)", "", folded)  # "joe's" -> "joes"
+    words = re.findall(r"[a-z0-9]+", folded)
+    while words and words[0] == "the" and len(words) > 1:
+        words.pop(0)
+    core = list(words)
+    while len(core) > 1 and core[-1] in LEGAL_SUFFIXES:
+        core.pop()
+    return " ".join(core or words)
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", _fold(name)).strip("-")
+    return slug[:200] or "business"

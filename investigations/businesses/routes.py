@@ -1,0 +1,71 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..models import Business, BusinessAlias, Case
+from ..permissions import editor_only, require, signed_in, visible_cases_clause
+from . import bp
+from .forms import BusinessForm
+from .naming import normalize_business_name
+from .services import BusinessNameTaken, case_counts, update_business
+
+
+def _get_business(slug: str) -> Business:
+    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    require(business is not None)
+    return business
+
+
+@bp.route("/businesses/")
+@signed_in
+def index():
+    q = request.args.get("q", "").strip()[:200]
+    visible_count = (
+        select(func.count(Case.id))
+        .where(Case.business_id == Business.id, visible_cases_clause(current_user))
+        .correlate(Business)
+        .scalar_subquery()
+    )
+    query = select(Business, visible_count.label("case_count")).order_by(Business.name)
+    if q:
+        normalized = normalize_business_name(q)
+        alias_match = select(BusinessAlias.business_id).where(BusinessAlias.normalized_name.contains(normalized))
+        query = query.where(or_(Business.normalized_name.contains(normalized), Business.id.in_(alias_match)))
+    per_page = current_app.config["CASES_PER_PAGE"]
+    page_number = request.args.get("page", 1, type=int)
+    rows = db.session.execute(query.limit(per_page + 1).offset(max(page_number - 1, 0) * per_page)).all()
+    return render_template("businesses/index.html", rows=rows[:per_page], q=q, page_number=page_number,
+                           has_next=len(rows) > per_page)
+
+
+@bp.route("/businesses/<slug>")
+@signed_in
+def detail(slug):
+    business = _get_business(slug)
+    cases = db.session.scalars(
+        select(Case).where(Case.business_id == business.id, visible_cases_clause(current_user))
+        .order_by(Case.date_received.desc()).limit(200)
+    ).all()
+    return render_template("businesses/detail.html", business=business, cases=cases,
+                           counts=case_counts(business, current_user))
+
+
+@bp.route("/businesses/<slug>/edit", methods=["GET", "POST"])
+@editor_only
+def edit(slug):
+    business = _get_business(slug)
+    form = BusinessForm(obj=business)
+    if request.method == "GET":
+        form.aliases.data = "\n".join(business.alias_names)
+    if form.validate_on_submit():
+        try:
+            changed = update_business(business, form.data, form.aliases.data.splitlines())
+        except BusinessNameTaken as error:
+            db.session.rollback()
+            form[error.field].errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("Business details saved." if changed else "Nothing was changed.", "success")
+            return redirect(url_for("businesses.detail", slug=business.slug))
+    return render_template("businesses/form.html", form=form, business=business)

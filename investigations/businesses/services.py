@@ -1,0 +1,120 @@
+"""Finding, creating and editing businesses."""
+from sqlalchemy import func, select
+
+from .. import audit
+from ..extensions import db
+from ..models import Business, BusinessAlias, Case
+from ..models.cases import CATEGORIES, Status
+from ..permissions import visible_cases_clause
+from .naming import normalize_business_name, slugify
+
+
+class BusinessNameTaken(ValueError):
+    """The name (or an alias) already belongs to another business."""
+
+    def __init__(self, name: str, owner: Business, field: str):
+        super().__init__(f"“{name}” is already the name or an alias of {owner.name}.")
+        self.owner = owner
+        self.field = field  # the form field that carries the clashing name
+
+
+def find_business(name: str) -> Business | None:
+    """The business whose name or alias normalizes like `name`, if any."""
+    normalized = normalize_business_name(name)
+    if not normalized:
+        return None
+    business = db.session.scalar(select(Business).where(Business.normalized_name == normalized))
+    if business is None:
+        business = db.session.scalar(
+            select(Business).join(BusinessAlias).where(BusinessAlias.normalized_name == normalized)
+        )
+    return business
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)
+    slug, n = base, 2
+    while db.session.scalar(select(Business.id).where(Business.slug == slug)) is not None:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def find_or_create_business(name: str) -> tuple[Business, bool]:
+    """Return (business, created). Matches existing businesses by normalized name or alias."""
+    name = " ".join(name.split())
+    existing = find_business(name)
+    if existing is not None:
+        return existing, False
+    business = Business(name=name, normalized_name=normalize_business_name(name), slug=_unique_slug(name))
+    db.session.add(business)
+    db.session.flush()
+    audit.record("business.create", business, name=name)
+    return business, True
+
+
+def set_aliases(business: Business, names: list[str]) -> None:
+    """Replace the aliases; raises BusinessNameTaken if one belongs to another business."""
+    wanted: dict[str, str] = {}
+    for raw in names:
+        name = " ".join(raw.split())
+        normalized = normalize_business_name(name)
+        if not normalized or normalized == business.normalized_name:
+            continue
+        owner = find_business(name)
+        if owner is not None and owner.id != business.id:
+            raise BusinessNameTaken(name, owner, "aliases")
+        wanted.setdefault(normalized, name)
+    for alias in list(business.aliases):
+        if alias.normalized_name not in wanted:
+            business.aliases.remove(alias)
+        else:
+            alias.name = wanted.pop(alias.normalized_name)
+    db.session.flush()  # removed aliases must leave before re-added ones take their name
+    for normalized, name in wanted.items():
+        business.aliases.append(BusinessAlias(name=name, normalized_name=normalized))
+
+
+BUSINESS_FIELDS = ("name", "website", "address", "city", "region", "country", "industry")
+
+
+def update_business(business: Business, data: dict, aliases: list[str]) -> list[str]:
+    """Apply edited details; return the names of the fields that changed."""
+    new_name = " ".join(data["name"].split())
+    normalized = normalize_business_name(new_name)
+    if normalized != business.normalized_name:
+        owner = find_business(new_name)
+        if owner is not None and owner.id != business.id:
+            raise BusinessNameTaken(new_name, owner, "name")
+    old_name = business.name
+    changed = []
+    for field in BUSINESS_FIELDS:
+        value = data.get(field)
+        value = " ".join(value.split()) if field == "name" else (value.strip() or None if value else None)
+        if getattr(business, field) != value:
+            setattr(business, field, value)
+            changed.append(field)
+    if "name" in changed:
+        business.normalized_name = normalized
+        aliases = [*aliases, old_name]  # complaints may still arrive under the old name
+    before = business.alias_names
+    set_aliases(business, aliases)
+    if business.alias_names != before:
+        changed.append("aliases")
+    if changed:
+        audit.record("business.update", business, fields=changed)
+    return changed
+
+
+def case_counts(business: Business, user) -> dict[str, dict[str, int]]:
+    """Counts of the business's cases that `user` may see, by status and by category."""
+    base = select(Case).where(Case.business_id == business.id, visible_cases_clause(user)).subquery()
+    by_status = dict(db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).all())
+    by_category = dict(db.session.execute(select(base.c.category, func.count()).group_by(base.c.category)).all())
+    return {
+        "status": {s.label: by_status[s.value] for s in Status if by_status.get(s.value)},
+        "category": {
+            CATEGORIES.get(key, key): count
+            for key, count in sorted(by_category.items(), key=lambda item: -item[1])
+        },
+        "total": sum(by_status.values()),
+    }

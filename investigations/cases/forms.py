@@ -1,0 +1,86 @@
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, SelectField, StringField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from ..forms import choices
+from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status
+
+
+def not_in_future(form, field):
+    if field.data and field.data > date.today():
+        raise ValidationError("This date is in the future.")
+
+
+class CaseForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired(), Length(min=3, max=200)],
+                        description="One line an editor will recognise, e.g. “Refund refused for faulty washer”.")
+    business_name = StringField(
+        "Business", validators=[InputRequired(), Length(max=200)],
+        description="Pick an existing business or type a new name; “ACME Corp.” and “Acme Corp” are the same business.",
+    )
+    category = SelectField("Category", choices=choices(CATEGORIES.items()), validators=[InputRequired()])
+    narrative = TextAreaField("What happened", validators=[InputRequired(), Length(min=10, max=50_000)],
+                              render_kw={"rows": 8})
+    desired_resolution = TextAreaField("What the complainant wants", validators=[Optional(), Length(max=5000)],
+                                       render_kw={"rows": 2})
+    amount_in_dispute = DecimalField("Amount in dispute", places=2, validators=[
+        Optional(), NumberRange(min=0, max=10**11, message="Enter an amount of zero or more.")])
+    currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES))
+    incident_date = DateField("Date of the incident", validators=[Optional(), not_in_future])
+    date_received = DateField("Date received", validators=[InputRequired(), not_in_future], default=date.today)
+    received_via = SelectField("Received via", choices=choices((k, v) for k, v in RECEIVED_VIA.items() if k != "import"))
+    tags = StringField("Tags", validators=[Optional(), Length(max=500)], description="Separated by commas.")
+
+    complainant_name = StringField("Complainant’s name", validators=[InputRequired(), Length(max=200)])
+    complainant_email = StringField("E-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    complainant_phone = StringField("Phone", validators=[
+        Optional(), Length(max=50), Regexp(r"^[0-9+()./\- x]+$", message="Use digits, spaces and + ( ) - only.")])
+    complainant_address = TextAreaField("Postal address", validators=[Optional(), Length(max=1000)],
+                                        render_kw={"rows": 2})
+    consent_to_publish = BooleanField("The complainant consents to being named in publications and dossiers")
+
+
+class NoteForm(FlaskForm):
+    kind = SelectField("Kind", choices=choices((k.value, k.label) for k in NOTE_KINDS))
+    body = TextAreaField("Note", validators=[InputRequired(), Length(max=20_000)], render_kw={"rows": 3})
+    occurred_at = DateTimeLocalField("When (leave empty for now)", validators=[Optional()],
+                                     format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[InputRequired()])
+    comment = StringField("Comment (optional)", validators=[Optional(), Length(max=2000)])
+
+    def validate_status(self, field):
+        if field.data not in {s.value for s in Status}:
+            raise ValidationError("Unknown status.")
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField("Assign to", coerce=str)
+
+
+class ResponseForm(FlaskForm):
+    response = TextAreaField("The business’s response", validators=[InputRequired(), Length(max=50_000)],
+                             render_kw={"rows": 4})
+    received_on = DateField("Received on", validators=[InputRequired(), not_in_future], default=date.today)
+
+
+class CaseFilterForm(FlaskForm):
+    """The case list's filters: a GET form, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", choices=choices(
+        [("", "Any status"), ("open", "Open (not resolved, published or closed)")]
+        + [(s.value, s.label) for s in Status]), validators=[Optional()])
+    category = SelectField("Category", choices=choices([("", "Any category"), *CATEGORIES.items()]), validators=[Optional()])
+    business = StringField("Business", validators=[Optional()])
+    assignee = SelectField("Assigned to", choices=choices([("", "Anyone")]), validators=[Optional()])
+    overdue = BooleanField("Overdue replies only")

@@ -1,0 +1,60 @@
+"""Reading cases: the permission-filtered list with its filters, and lookup by reference."""
+from datetime import date
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from ..businesses.services import find_business
+from ..extensions import db
+from ..models import Case, User
+from ..models.cases import Status
+from ..permissions import require, visible_cases_clause
+
+OPEN_STATUSES = [Status.NEW.value, Status.INVESTIGATING.value, Status.AWAITING_RESPONSE.value]
+
+
+def overdue_clause(today: date | None = None):
+    return (
+        (Case.status == Status.AWAITING_RESPONSE.value)
+        & Case.response_received_on.is_(None)
+        & (Case.response_due_on < (today or date.today()))
+    )
+
+
+def case_list_query(user: User, filters: dict) -> Select:
+    """Cases `user` may see, narrowed by the list's filters, newest first."""
+    query = (
+        select(Case)
+        .where(visible_cases_clause(user))
+        .options(joinedload(Case.business), joinedload(Case.assigned_to))
+        .order_by(Case.date_received.desc(), Case.id.desc())
+    )
+    status = filters.get("status")
+    if status == "open":
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    elif status:
+        query = query.where(Case.status == status)
+    if filters.get("category"):
+        query = query.where(Case.category == filters["category"])
+    if filters.get("business"):
+        business = find_business(filters["business"])
+        query = query.where(Case.business_id == (business.id if business else -1))
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        query = query.where(Case.assigned_to_id == user.id)
+    elif assignee == "none":
+        query = query.where(Case.assigned_to_id.is_(None))
+    elif assignee and assignee.isdigit():
+        query = query.where(Case.assigned_to_id == int(assignee))
+    if filters.get("overdue"):
+        query = query.where(overdue_clause())
+    return query
+
+
+def get_visible_case(reference: str, user: User) -> Case:
+    """The case with this reference if `user` may see it; otherwise 404, never its content."""
+    case = db.session.scalar(
+        select(Case).where(Case.reference == reference.strip().upper(), visible_cases_clause(user))
+    )
+    require(case is not None)
+    return case

@@ -1,0 +1,165 @@
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..forms import choices
+from ..models import Business, User
+from ..models.cases import Status, TimelineKind
+from ..permissions import can_assign, can_move_case, editor_only, signed_in
+from . import bp
+from .forms import AssignForm, CaseFilterForm, CaseForm, NoteForm, ResponseForm, StatusForm
+from .queries import case_list_query, get_visible_case
+from .services import (
+    MoveNotPermitted, WorkflowError, add_note, assign_case, assignable_users, change_status, create_case, log_complainant_view,
+    record_business_response, update_case,
+)
+from .workflow import ACTION_LABELS, TRANSITIONS
+
+
+def assignee_choices():
+    return choices([("", "Nobody")] + [(u.id, u.display_name) for u in assignable_users()])
+
+
+def _business_names() -> list[str]:
+    return list(db.session.scalars(db.select(Business.name).order_by(Business.name)))
+
+
+@bp.route("/cases/")
+@signed_in
+def index():
+    form = CaseFilterForm(request.args)
+    if current_user.is_editor:
+        form.assignee.choices += choices([("me", "Me"), ("none", "Nobody")] + [
+            (u.id, u.display_name) for u in assignable_users()])
+    filters = {name: field.data for name, field in form._fields.items()}
+    page = db.paginate(case_list_query(current_user, filters), per_page=current_app.config["CASES_PER_PAGE"],
+                       error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("cases/index.html", form=form, page=page, args=args)
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@signed_in
+def new():
+    form = CaseForm()
+    if request.method == "GET":
+        form.currency.data = current_app.config["DEFAULT_CURRENCY"]
+        form.business_name.data = request.args.get("business", "")
+    if form.validate_on_submit():
+        case, business_created = create_case(form.data, current_user)
+        db.session.commit()
+        flash(f"Case {case.reference} filed.", "success")
+        if business_created:
+            flash(f"{case.business.name} is a new business in the archive.", "info")
+        return redirect(url_for("cases.detail", reference=case.reference))
+    return render_template("cases/form.html", form=form, case=None, business_names=_business_names())
+
+
+@bp.route("/cases/<reference>")
+@signed_in
+def detail(reference):
+    case = get_visible_case(reference, current_user)
+    return _render_detail(case)
+
+
+@bp.route("/cases/<reference>/complainant")
+@signed_in
+def complainant(reference):
+    """The case page with the complainant's details shown; every such view is audited."""
+    case = get_visible_case(reference, current_user)
+    log_complainant_view(case, "case page")
+    db.session.commit()
+    return _render_detail(case, show_complainant=True)
+
+
+def _render_detail(case, show_complainant=False, note_form=None, response_form=None):
+    moves = [(target, ACTION_LABELS[target]) for target in TRANSITIONS[case.status_enum]
+             if can_move_case(current_user, case, target)]
+    assign_form = None
+    if can_assign(current_user):
+        assign_form = AssignForm()
+        assign_form.assignee.choices = assignee_choices()
+        assign_form.assignee.data = str(case.assigned_to_id or "")
+    return render_template(
+        "cases/detail.html", case=case, moves=moves, status_form=StatusForm(), assign_form=assign_form,
+        note_form=note_form or NoteForm(), response_form=response_form or ResponseForm(),
+        show_complainant=show_complainant,
+    )
+
+
+@bp.route("/cases/<reference>/edit", methods=["GET", "POST"])
+@signed_in
+def edit(reference):
+    case = get_visible_case(reference, current_user)
+    form = CaseForm(obj=case)
+    if request.method == "GET":
+        form.business_name.data = case.business.name
+        form.tags.data = ", ".join(case.tag_names)
+        log_complainant_view(case, "edit form")
+        db.session.commit()
+    if form.validate_on_submit():
+        changed = update_case(case, form.data)
+        db.session.commit()
+        flash("Changes saved." if changed else "Nothing was changed.", "success" if changed else "info")
+        return redirect(url_for("cases.detail", reference=case.reference))
+    return render_template("cases/form.html", form=form, case=case, business_names=_business_names())
+
+
+@bp.route("/cases/<reference>/status", methods=["POST"])
+@signed_in
+def move(reference):
+    case = get_visible_case(reference, current_user)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        change_status(case, Status(form.status.data), current_user, form.comment.data)
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _render_detail(case), 403 if isinstance(error, MoveNotPermitted) else 409
+    db.session.commit()
+    flash(f"{case.reference} is now {case.status_label.lower()}.", "success")
+    return redirect(url_for("cases.detail", reference=case.reference))
+
+
+@bp.route("/cases/<reference>/assign", methods=["POST"])
+@editor_only
+def assign(reference):
+    case = get_visible_case(reference, current_user)
+    form = AssignForm()
+    form.assignee.choices = assignee_choices()
+    if not form.validate_on_submit():
+        flash("Choose someone from the list.", "error")
+        return redirect(url_for("cases.detail", reference=case.reference))
+    assignee = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
+    if assign_case(case, assignee, current_user):
+        db.session.commit()
+        flash(f"Assigned to {assignee.display_name}." if assignee else "Case unassigned.", "success")
+    return redirect(url_for("cases.detail", reference=case.reference))
+
+
+@bp.route("/cases/<reference>/notes", methods=["POST"], endpoint="add_note")
+@signed_in
+def add_note_view(reference):
+    case = get_visible_case(reference, current_user)
+    form = NoteForm()
+    if form.validate_on_submit():
+        add_note(case, TimelineKind(form.kind.data), form.body.data, current_user, form.occurred_at.data)
+        db.session.commit()
+        flash("Added to the timeline.", "success")
+        return redirect(url_for("cases.detail", reference=case.reference) + "#timeline")
+    return _render_detail(case, note_form=form), 400
+
+
+@bp.route("/cases/<reference>/response", methods=["POST"])
+@signed_in
+def business_response(reference):
+    case = get_visible_case(reference, current_user)
+    form = ResponseForm()
+    if form.validate_on_submit():
+        record_business_response(case, form.response.data, form.received_on.data, current_user)
+        db.session.commit()
+        flash("The business’s response is recorded.", "success")
+        return redirect(url_for("cases.detail", reference=case.reference))
+    return _render_detail(case, response_form=form), 400

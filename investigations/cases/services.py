@@ -1,0 +1,181 @@
+"""Writes on cases: filing, editing, status moves, assignment, timeline notes.
+
+Views call these, then commit. Each change writes its audit event (and, for status moves
+and assignments, its timeline entry) in the same transaction.
+"""
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import audit
+from ..businesses.services import find_or_create_business
+from ..database import increment_row
+from ..extensions import db
+from ..models import Case, CaseReferenceCounter, CaseTag, TimelineEntry, User, utcnow
+from ..models.cases import Status, TimelineKind
+from ..permissions import can_move_case
+from .workflow import is_allowed_move
+
+
+class WorkflowError(ValueError):
+    """A status move that the workflow does not allow."""
+
+
+class MoveNotPermitted(WorkflowError):
+    """A status move that exists, but not for this user's role."""
+
+
+# Fields copied from the case form as they are. Audit events name changed fields, never values.
+CASE_FIELDS = (
+    "title", "narrative", "category", "complainant_name", "complainant_email", "complainant_phone",
+    "complainant_address", "consent_to_publish", "amount_in_dispute", "currency", "incident_date",
+    "date_received", "received_via", "desired_resolution",
+)
+
+
+def parse_tags(text: str | None) -> list[str]:
+    """'Warranty, refund ,  Warranty' -> ['refund', 'warranty']"""
+    names = {" ".join(part.split()).lower()[:60] for part in (text or "").split(",")}
+    return sorted(name for name in names if name)
+
+
+def _clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def next_reference(year: int) -> str:
+    """Claim the next case reference of `year`, e.g. C-2026-00042; unique across concurrent writers."""
+    row = increment_row(db.session.connection(), CaseReferenceCounter.__table__, {"year": year}, "last_number")
+    return f"C-{year}-{row.last_number:05d}"
+
+
+def _set_tags(case: Case, names: list[str]) -> None:
+    current = {tag.name: tag for tag in case.tags}
+    for name in set(current) - set(names):
+        case.tags.remove(current[name])
+    for name in names:
+        if name not in current:
+            case.tags.append(CaseTag(name=name))
+
+
+def add_timeline(case: Case, kind: TimelineKind, body: str, author: User | None,
+                 occurred_at: datetime | None = None) -> TimelineEntry:
+    entry = TimelineEntry(kind=kind.value, body=body, author=author, occurred_at=occurred_at or utcnow())
+    case.timeline.append(entry)
+    return entry
+
+
+def create_case(data: dict, author: User) -> tuple[Case, bool]:
+    """File a new case; return (case, whether its business was created for it)."""
+    business, business_created = find_or_create_business(data["business_name"])
+    case = Case(business=business, created_by=author, status=Status.NEW.value)
+    for field in CASE_FIELDS:
+        setattr(case, field, _clean(data.get(field)))
+    case.consent_to_publish = bool(data.get("consent_to_publish"))
+    case.currency = case.currency or current_app.config["DEFAULT_CURRENCY"]
+    case.date_received = case.date_received or date.today()
+    if author.role == "reporter":
+        case.assigned_to = author
+    _set_tags(case, parse_tags(data.get("tags")))
+    case.reference = next_reference(date.today().year)
+    db.session.add(case)
+    add_timeline(case, TimelineKind.CREATED, f"Case opened by {author.display_name}.", author)
+    audit.record("case.create", case, business=business.name, title=case.title)
+    return case, business_created
+
+
+def update_case(case: Case, data: dict) -> list[str]:
+    """Apply edited details; return the names of the fields that changed."""
+    changed = []
+    business, _ = find_or_create_business(data["business_name"])
+    if business.id != case.business_id:
+        case.business = business
+        changed.append("business")
+    for field in CASE_FIELDS:
+        value = _clean(data.get(field))
+        if field == "consent_to_publish":
+            value = bool(value)
+        if getattr(case, field) != value:
+            setattr(case, field, value)
+            changed.append(field)
+    tags = parse_tags(data.get("tags"))
+    if tags != case.tag_names:
+        _set_tags(case, tags)
+        changed.append("tags")
+    if changed:
+        audit.record("case.update", case, fields=changed)
+    return changed
+
+
+def change_status(case: Case, target: Status, actor: User, comment: str | None = None) -> None:
+    current = case.status_enum
+    if not is_allowed_move(current, target):
+        raise WorkflowError(f"A case that is {current.label.lower()} cannot move to {target.label.lower()}.")
+    if not can_move_case(actor, case, target):
+        raise MoveNotPermitted(f"Only editors can move a case to {target.label.lower()} or out of {current.label.lower()}.")
+    case.status = target.value
+    body = f"Status changed from {current.label} to {target.label}."
+    details = {"from": current.value, "to": target.value}
+    if target == Status.AWAITING_RESPONSE:
+        today = date.today()
+        days = current_app.config["RIGHT_OF_REPLY_DAYS"]
+        case.response_requested_on = today
+        case.response_due_on = today + timedelta(days=days)
+        case.response_received_on = None
+        body += f" The business has until {case.response_due_on:%d %B %Y} to respond ({days} days)."
+        details["response_due_on"] = case.response_due_on.isoformat()
+    if comment:
+        body += f"\n{comment}"
+    add_timeline(case, TimelineKind.STATUS, body, actor)
+    audit.record("case.status", case, **details)
+
+
+def assign_case(case: Case, assignee: User | None, actor: User) -> bool:
+    """Assign the case (None: unassign); return False when nothing changed."""
+    if case.assigned_to_id == (assignee.id if assignee else None):
+        return False
+    previous = case.assigned_to
+    case.assigned_to = assignee
+    if assignee is None:
+        body = f"Unassigned from {previous.display_name}." if previous else "Unassigned."
+    else:
+        body = f"Assigned to {assignee.display_name}."
+    add_timeline(case, TimelineKind.ASSIGNMENT, body, actor)
+    audit.record(
+        "case.assign", case,
+        **{"from": previous.email if previous else None, "to": assignee.email if assignee else None},
+    )
+    return True
+
+
+def add_note(case: Case, kind: TimelineKind, body: str, author: User,
+             occurred_at: datetime | None = None) -> TimelineEntry:
+    entry = add_timeline(case, kind, body.strip(), author, occurred_at)
+    db.session.flush()
+    audit.record("case.note", case, kind=kind.value, entry_id=entry.id)
+    return entry
+
+
+def record_business_response(case: Case, text: str, received_on: date, actor: User) -> None:
+    """Store the business's answer; it stops the right-of-reply clock."""
+    case.business_response = text.strip()
+    case.response_received_on = received_on
+    if case.response_requested_on is None:
+        case.response_requested_on = received_on
+    add_timeline(case, TimelineKind.RESPONSE, f"The business responded on {received_on:%d %B %Y}.", actor)
+    audit.record("case.response", case, received_on=received_on.isoformat())
+
+
+def log_complainant_view(case: Case, purpose: str) -> None:
+    """Every view of a complainant's details is audited."""
+    audit.record("case.complainant_view", case, purpose=purpose)
+
+
+def assignable_users() -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(["reporter", "editor"])).order_by(User.display_name)
+    ))

@@ -1,0 +1,24 @@
+"""The investigation workflow: which status moves exist. Who may make them: permissions.py."""
+from ..models.cases import Status
+
+TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    Status.NEW: (Status.INVESTIGATING, Status.CLOSED),
+    Status.INVESTIGATING: (Status.AWAITING_RESPONSE, Status.RESOLVED, Status.PUBLISHED, Status.CLOSED),
+    Status.AWAITING_RESPONSE: (Status.INVESTIGATING, Status.RESOLVED, Status.PUBLISHED, Status.CLOSED),
+    Status.RESOLVED: (Status.INVESTIGATING, Status.PUBLISHED, Status.CLOSED),
+    Status.PUBLISHED: (Status.CLOSED,),
+    Status.CLOSED: (Status.INVESTIGATING,),
+}
+
+# What the button on the case page says for each move.
+ACTION_LABELS = {
+    Status.INVESTIGATING: "Start investigating",
+    Status.AWAITING_RESPONSE: "Ask the business to respond",
+    Status.RESOLVED: "Mark resolved",
+    Status.PUBLISHED: "Publish",
+    Status.CLOSED: "Close",
+}
+
+
+def is_allowed_move(current: Status, target: Status) -> bool:
+    return target in TRANSITIONS[current]

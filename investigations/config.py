@@ -1,0 +1,82 @@
+"""Configuration read from the environment, with defaults that need nothing but Python.
+
+Every setting is documented in the README's configuration table.
+"""
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalize_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at the psycopg 3 driver that requirements.txt installs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load_or_create_secret_key(instance_dir: Path) -> str:
+    """Return the key kept in instance/secret_key, creating it (mode 0600) on first use."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key_file = instance_dir / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+class Config:
+    """Settings for a running app. Built per app so tests can vary the environment."""
+
+    def __init__(self, instance_dir: Path):
+        env = os.environ
+        self.INSTANCE_DIR = str(instance_dir)
+        self.APP_ENV = env.get("APP_ENV", "development")
+        self.PRODUCTION = self.APP_ENV == "production"
+
+        self.SECRET_KEY = env.get("SECRET_KEY") or load_or_create_secret_key(instance_dir)
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'investigations.db'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or str(REPO_ROOT / "search_index")
+        self.EVIDENCE_DIR = env.get("EVIDENCE_DIR") or str(instance_dir / "evidence")
+        self.MAX_UPLOAD_MB = int(env.get("MAX_UPLOAD_MB", "50"))
+        # A multi-file upload may carry several files of MAX_UPLOAD_MB each;
+        # the per-file limit is checked by the evidence code.
+        self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024 * 10
+
+        self.RIGHT_OF_REPLY_DAYS = int(env.get("RIGHT_OF_REPLY_DAYS", "30"))
+        self.DEFAULT_CURRENCY = env.get("DEFAULT_CURRENCY", "USD")
+        self.CASES_PER_PAGE = int(env.get("CASES_PER_PAGE", "25"))
+        self.ADMIN_EMAIL = env.get("ADMIN_EMAIL", "admin@example.org")
+
+        # Behind a reverse proxy, how many X-Forwarded-For hops to trust (for audit IPs and rate limits).
+        self.PROXY_FIX_X_FOR = int(env.get("PROXY_FIX_X_FOR", "0"))
+
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
+
+        self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.PRODUCTION
+        self.REMEMBER_COOKIE_SECURE = self.PRODUCTION
+        self.PREFERRED_URL_SCHEME = "https" if self.PRODUCTION else "http"
+
+    def as_dict(self) -> dict:
+        return {key: value for key, value in vars(self).items() if key.isupper()}

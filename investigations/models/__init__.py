@@ -1,0 +1,20 @@
+"""The data model, one module per area. Import models from here."""
+from .audit import AuditChainHead, AuditEvent
+from .businesses import Business, BusinessAlias
+from .cases import Case, CaseReferenceCounter, CaseTag, TimelineEntry
+from .common import utcnow
+from .users import Role, User
+
+__all__ = [
+    "AuditChainHead",
+    "AuditEvent",
+    "Business",
+    "BusinessAlias",
+    "Case",
+    "CaseReferenceCounter",
+    "CaseTag",
+    "Role",
+    "TimelineEntry",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,221 @@
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .businesses import Business
+from .common import utcnow
+from .users import User
+
+
+class Status(str, enum.Enum):
+    NEW = "new"
+    INVESTIGATING = "investigating"
+    AWAITING_RESPONSE = "awaiting_response"
+    RESOLVED = "resolved"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.NEW: "New",
+    Status.INVESTIGATING: "Investigating",
+    Status.AWAITING_RESPONSE: "Awaiting business response",
+    Status.RESOLVED: "Resolved",
+    Status.PUBLISHED: "Published",
+    Status.CLOSED: "Closed",
+}
+
+CATEGORIES = {
+    "refund": "Refunds and returns",
+    "warranty": "Warranty and repairs",
+    "billing": "Billing, fees and overcharging",
+    "advertising": "Misleading advertising",
+    "faulty_product": "Faulty or unsafe product",
+    "contract": "Contracts and subscriptions",
+    "delivery": "Non-delivery and delays",
+    "debt_collection": "Debt collection",
+    "housing": "Housing and landlords",
+    "home_improvement": "Home improvement and contractors",
+    "auto": "Car sales and repair",
+    "travel": "Travel and holidays",
+    "telecom": "Phone, internet and TV",
+    "financial": "Banking, loans and insurance",
+    "scam": "Scams and fraud",
+    "other": "Other",
+}
+
+RECEIVED_VIA = {
+    "web": "Web form",
+    "email": "E-mail",
+    "phone": "Phone",
+    "letter": "Letter",
+    "in_person": "In person",
+    "social": "Social media",
+    "referral": "Referral",
+    "import": "Imported",
+}
+
+CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY", "INR", "ZAR"]
+
+
+class TimelineKind(str, enum.Enum):
+    NOTE = "note"
+    CALL = "call"
+    EMAIL = "email"
+    MEETING = "meeting"
+    # Written by the application, never chosen in the note form:
+    CREATED = "created"
+    STATUS = "status"
+    ASSIGNMENT = "assignment"
+    RESPONSE = "response"
+
+    @property
+    def label(self) -> str:
+        return TIMELINE_LABELS[self]
+
+
+TIMELINE_LABELS = {
+    TimelineKind.NOTE: "Note",
+    TimelineKind.CALL: "Call",
+    TimelineKind.EMAIL: "E-mail",
+    TimelineKind.MEETING: "Meeting",
+    TimelineKind.CREATED: "Case opened",
+    TimelineKind.STATUS: "Status change",
+    TimelineKind.ASSIGNMENT: "Assignment",
+    TimelineKind.RESPONSE: "Business response",
+}
+NOTE_KINDS = [TimelineKind.NOTE, TimelineKind.CALL, TimelineKind.EMAIL, TimelineKind.MEETING]
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)  # C-2026-00042
+    title: Mapped[str] = mapped_column(String(200))
+    narrative: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(String(30), default=Status.NEW.value, index=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+
+    # Confidential unless consent_to_publish; every view of these is audited.
+    complainant_name: Mapped[str] = mapped_column(String(200))
+    complainant_email: Mapped[str | None] = mapped_column(String(254))
+    complainant_phone: Mapped[str | None] = mapped_column(String(50))
+    complainant_address: Mapped[str | None] = mapped_column(Text)
+    consent_to_publish: Mapped[bool] = mapped_column(default=False)
+
+    amount_in_dispute: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    incident_date: Mapped[date | None]
+    date_received: Mapped[date]
+    received_via: Mapped[str] = mapped_column(String(20), default="web")
+    desired_resolution: Mapped[str | None] = mapped_column(Text)
+
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    # The business's right of reply: asked on, due by, answered on.
+    business_response: Mapped[str | None] = mapped_column(Text)
+    response_requested_on: Mapped[date | None]
+    response_due_on: Mapped[date | None]
+    response_received_on: Mapped[date | None]
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    business: Mapped[Business] = relationship(back_populates="cases")
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    tags: Mapped[list["CaseTag"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseTag.name"
+    )
+    timeline: Mapped[list["TimelineEntry"]] = relationship(
+        back_populates="case",
+        cascade="all, delete-orphan",
+        order_by="(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())",
+    )
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+    @property
+    def status_label(self) -> str:
+        return self.status_enum.label
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+    @property
+    def received_via_label(self) -> str:
+        return RECEIVED_VIA.get(self.received_via, self.received_via)
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [tag.name for tag in self.tags]
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        """True while the business's right-of-reply deadline has passed unanswered."""
+        today = today or date.today()
+        return (
+            self.status == Status.AWAITING_RESPONSE.value
+            and self.response_received_on is None
+            and self.response_due_on is not None
+            and self.response_due_on < today
+        )
+
+    def __repr__(self) -> str:
+        return f"<Case {self.reference}>"
+
+
+class CaseReferenceCounter(db.Model):
+    """The last case number given out in each year (C-2026-00042 is number 42 of 2026)."""
+
+    __tablename__ = "case_reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class CaseTag(db.Model):
+    __tablename__ = "case_tags"
+    __table_args__ = (UniqueConstraint("case_id", "name", name="uq_case_tags_case_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60), index=True)
+
+    case: Mapped[Case] = relationship(back_populates="tags")
+
+
+class TimelineEntry(db.Model):
+    __tablename__ = "timeline_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="timeline")
+    author: Mapped[User | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return TimelineKind(self.kind).label
+
+    @property
+    def is_system(self) -> bool:
+        return TimelineKind(self.kind) not in NOTE_KINDS

@@ -1,0 +1,127 @@
+"""Who may do what: the one place for permission decisions.
+
+Routes declare their access level with one of the decorators below. `enforce_route_access`
+runs before every request and refuses any route that declares none, so a new route
+without a permission decision fails closed (and fails tests/test_route_permissions.py).
+Object-level rules (which cases a user may see) are the functions further down; views,
+search and exports all call them.
+"""
+from flask import abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import or_
+
+from .models import Case, User
+from .models.cases import Status
+
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed_in"  # any active account; object rules below narrow it further
+EDITOR = "editor"  # editors and admins
+ADMIN = "admin"
+
+ACCESS_LEVELS = (PUBLIC, SIGNED_IN, EDITOR, ADMIN)
+
+
+def _declare(level: str):
+    def decorator(view):
+        view.access_level = level
+        return view
+
+    return decorator
+
+
+public = _declare(PUBLIC)
+signed_in = _declare(SIGNED_IN)
+editor_only = _declare(EDITOR)
+admin_only = _declare(ADMIN)
+
+
+def route_access_level(endpoint: str | None) -> str | None:
+    if endpoint == "static":
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return getattr(view, "access_level", None)
+
+
+def user_meets_level(user, level: str) -> bool:
+    if level == PUBLIC:
+        return True
+    if not user.is_authenticated:
+        return False
+    if level == SIGNED_IN:
+        return True
+    if level == EDITOR:
+        return user.is_editor
+    if level == ADMIN:
+        return user.is_admin
+    return False
+
+
+def enforce_route_access():
+    """before_request hook: apply the route's declared access level."""
+    if request.endpoint is None:
+        return None  # 404 or 405: let Flask answer
+    level = route_access_level(request.endpoint)
+    if level is None:
+        current_app.logger.error("Route %s declares no access level; refusing.", request.endpoint)
+        abort(403)
+    if level != PUBLIC and not current_user.is_authenticated:
+        from .extensions import login_manager
+
+        return login_manager.unauthorized()
+    if not user_meets_level(current_user, level):
+        abort(403)
+    return None
+
+
+# --- Cases -----------------------------------------------------------------------------
+
+
+def visible_cases_clause(user: User):
+    """A SQL condition selecting the cases `user` may see (use in every case query)."""
+    if user.is_editor:
+        return Case.id.isnot(None)
+    return or_(Case.created_by_id == user.id, Case.assigned_to_id == user.id)
+
+
+def can_view_case(user: User, case: Case) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_editor or user.id in (case.created_by_id, case.assigned_to_id)
+
+
+def can_edit_case(user: User, case: Case) -> bool:
+    # Reporters edit what they may see; reading and editing coincide today.
+    return can_view_case(user, case)
+
+
+def can_assign(user: User) -> bool:
+    return user.is_authenticated and user.is_editor
+
+
+EDITOR_ONLY_STATUSES = {Status.PUBLISHED, Status.CLOSED}
+
+
+def can_move_case(user: User, case: Case, target: Status) -> bool:
+    """Publishing and closing, and reopening a closed case, are editors' moves."""
+    if not can_edit_case(user, case):
+        return False
+    if target in EDITOR_ONLY_STATUSES or case.status_enum in EDITOR_ONLY_STATUSES:
+        return user.is_editor
+    return True
+
+
+def require(condition: bool) -> None:
+    """Abort with 404 unless `condition`; a hidden case looks the same as a missing one."""
+    if not condition:
+        abort(404)
+
+
+# --- Businesses and accounts -----------------------------------------------------------
+
+
+def can_edit_business(user: User) -> bool:
+    return user.is_authenticated and user.is_editor
+
+
+def can_manage_users(user: User) -> bool:
+    return user.is_authenticated and user.is_admin

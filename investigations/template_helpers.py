@@ -1,0 +1,35 @@
+"""Jinja filters and globals used across templates."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_login import current_user
+
+from .models.cases import CATEGORIES, STATUS_LABELS, Status
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%-d %b %Y") if value else "—"
+
+
+def format_datetime(value: datetime | None) -> str:
+    return value.strftime("%-d %b %Y, %H:%M UTC") if value else "—"
+
+
+def format_money(amount: Decimal | None, currency: str = "") -> str:
+    if amount is None:
+        return "—"
+    return f"{amount:,.2f} {currency}".strip()
+
+
+def init_app(app):
+    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, money=format_money)
+
+    @app.context_processor
+    def globals_for_templates():
+        return {
+            "Status": Status,
+            "STATUS_LABELS": STATUS_LABELS,
+            "CATEGORIES": CATEGORIES,
+            "today": date.today(),
+            "current_user": current_user,
+        }
