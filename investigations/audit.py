@@ -9,8 +9,9 @@ processes on PostgreSQL) always extend it one after the other.
 import hashlib
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
@@ -107,7 +108,8 @@ class ChainReport:
 
 
 def iter_events(batch: int = 1000) -> Iterator[AuditEvent]:
-    return db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch))
+    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch, populate_existing=True)
+    return db.session.scalars(query)
 
 
 def verify_chain(progress=None) -> ChainReport:
@@ -116,18 +118,22 @@ def verify_chain(progress=None) -> ChainReport:
     `progress`, if given, is called with the number of events checked so far.
     """
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    for event_row in iter_events():
-        if event_row.seq != expected_seq:
-            return ChainReport(checked, False, expected_seq, f"event #{expected_seq} is missing")
-        if event_row.prev_hash != expected_prev:
-            return ChainReport(checked, False, event_row.seq, "its link to the previous event is broken")
-        if event_hash(event_row) != event_row.hash:
-            return ChainReport(checked, False, event_row.seq, "its content does not match its hash")
-        expected_prev, expected_seq = event_row.hash, expected_seq + 1
-        checked += 1
-        if progress:
-            progress(checked)
-    head = db.session.get(AuditChainHead, 1)
+    events = iter_events()
+    try:
+        for event_row in events:
+            if event_row.seq != expected_seq:
+                return ChainReport(checked, False, expected_seq, f"event #{expected_seq} is missing")
+            if event_row.prev_hash != expected_prev:
+                return ChainReport(checked, False, event_row.seq, "its link to the previous event is broken")
+            if event_hash(event_row) != event_row.hash:
+                return ChainReport(checked, False, event_row.seq, "its content does not match its hash")
+            expected_prev, expected_seq = event_row.hash, expected_seq + 1
+            checked += 1
+            if progress:
+                progress(checked)
+    finally:
+        events.close()  # a server-side cursor on PostgreSQL, left open when we stop early
+    head = db.session.get(AuditChainHead, 1, populate_existing=True)
     if head is not None and (head.seq != expected_seq - 1 or head.last_hash != expected_prev):
         return ChainReport(checked, False, expected_seq, "events after it have been removed")
     return ChainReport(checked, True)

@@ -8,6 +8,8 @@ import re
 from datetime import date
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -34,6 +36,21 @@ def password_hash():
     return hash_password(PASSWORD)
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context, as a real server does.
+
+    Tests hold an app context open to query the database; without this, requests would share
+    its `g` (and so Flask-Login's cached user) and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()  # the test's own session then sees what the request committed
+        return response
+
+
 def make_app(database_url, tmp_path, **overrides):
     config = {
         "TESTING": True,
@@ -47,7 +64,9 @@ def make_app(database_url, tmp_path, **overrides):
         "SERVER_NAME": "localhost",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture(scope="session")

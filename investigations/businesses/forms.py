@@ -1,10 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField, URLField
-from wtforms.validators import InputRequired, Length, Optional, URL
+from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+
+from ..forms import StrippedForm
+from .naming import normalize_business_name
 
 
-class BusinessForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+class BusinessForm(StrippedForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     aliases = TextAreaField("Other names it trades under", validators=[Optional(), Length(max=5000)],
                             description="One per line. A renamed business keeps its old name here.",
                             render_kw={"rows": 3})
@@ -15,3 +17,7 @@ class BusinessForm(FlaskForm):
     region = StringField("State or region", validators=[Optional(), Length(max=120)])
     country = StringField("Country", validators=[Optional(), Length(max=120)])
     industry = StringField("Industry", validators=[Optional(), Length(max=120)])
+
+    def validate_name(self, field):
+        if not normalize_business_name(field.data or ""):
+            raise ValidationError("Enter the business’s name in letters or digits.")

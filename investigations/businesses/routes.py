@@ -8,7 +8,7 @@ from ..permissions import editor_only, require, signed_in, visible_cases_clause
 from . import bp
 from .forms import BusinessForm
 from .naming import normalize_business_name
-from .services import BusinessNameTaken, case_counts, update_business
+from .services import BUSINESS_FIELDS, BusinessNameTaken, case_counts, update_business
 
 
 def _get_business(slug: str) -> Business:
@@ -55,9 +55,8 @@ def detail(slug):
 @editor_only
 def edit(slug):
     business = _get_business(slug)
-    form = BusinessForm(obj=business)
-    if request.method == "GET":
-        form.aliases.data = "\n".join(business.alias_names)
+    current = {field: getattr(business, field) for field in BUSINESS_FIELDS}
+    form = BusinessForm(data={**current, "aliases": "\n".join(business.alias_names)})
     if form.validate_on_submit():
         try:
             changed = update_business(business, form.data, form.aliases.data.splitlines())

@@ -1,13 +1,28 @@
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, DecimalField, HiddenField, SelectField, StringField,
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    HiddenField,
+    SelectField,
+    StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from ..forms import choices
+from ..businesses.naming import normalize_business_name
+from ..forms import StrippedForm, choices
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status
 
 
@@ -16,15 +31,15 @@ def not_in_future(form, field):
         raise ValidationError("This date is in the future.")
 
 
-class CaseForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired(), Length(min=3, max=200)],
+class CaseForm(StrippedForm):
+    title = StringField("Title", validators=[DataRequired(), Length(min=3, max=200)],
                         description="One line an editor will recognise, e.g. “Refund refused for faulty washer”.")
     business_name = StringField(
-        "Business", validators=[InputRequired(), Length(max=200)],
+        "Business", validators=[DataRequired(), Length(max=200)],
         description="Pick an existing business or type a new name; “ACME Corp.” and “Acme Corp” are the same business.",
     )
     category = SelectField("Category", choices=choices(CATEGORIES.items()), validators=[InputRequired()])
-    narrative = TextAreaField("What happened", validators=[InputRequired(), Length(min=10, max=50_000)],
+    narrative = TextAreaField("What happened", validators=[DataRequired(), Length(min=10, max=50_000)],
                               render_kw={"rows": 8})
     desired_resolution = TextAreaField("What the complainant wants", validators=[Optional(), Length(max=5000)],
                                        render_kw={"rows": 2})
@@ -36,23 +51,27 @@ class CaseForm(FlaskForm):
     received_via = SelectField("Received via", choices=choices((k, v) for k, v in RECEIVED_VIA.items() if k != "import"))
     tags = StringField("Tags", validators=[Optional(), Length(max=500)], description="Separated by commas.")
 
-    complainant_name = StringField("Complainant’s name", validators=[InputRequired(), Length(max=200)])
+    complainant_name = StringField("Complainant’s name", validators=[DataRequired(), Length(max=200)])
     complainant_email = StringField("E-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     complainant_phone = StringField("Phone", validators=[
         Optional(), Length(max=50), Regexp(r"^[0-9+()./\- x]+$", message="Use digits, spaces and + ( ) - only.")])
     complainant_address = TextAreaField("Postal address", validators=[Optional(), Length(max=1000)],
                                         render_kw={"rows": 2})
+    def validate_business_name(self, field):
+        if not normalize_business_name(field.data or ""):
+            raise ValidationError("Enter the business’s name in letters or digits.")
+
     consent_to_publish = BooleanField("The complainant consents to being named in publications and dossiers")
 
 
-class NoteForm(FlaskForm):
+class NoteForm(StrippedForm):
     kind = SelectField("Kind", choices=choices((k.value, k.label) for k in NOTE_KINDS))
-    body = TextAreaField("Note", validators=[InputRequired(), Length(max=20_000)], render_kw={"rows": 3})
+    body = TextAreaField("Note", validators=[DataRequired(), Length(max=20_000)], render_kw={"rows": 3})
     occurred_at = DateTimeLocalField("When (leave empty for now)", validators=[Optional()],
                                      format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(StrippedForm):
     status = HiddenField(validators=[InputRequired()])
     comment = StringField("Comment (optional)", validators=[Optional(), Length(max=2000)])
 
@@ -61,17 +80,17 @@ class StatusForm(FlaskForm):
             raise ValidationError("Unknown status.")
 
 
-class AssignForm(FlaskForm):
+class AssignForm(StrippedForm):
     assignee = SelectField("Assign to", coerce=str)
 
 
-class ResponseForm(FlaskForm):
-    response = TextAreaField("The business’s response", validators=[InputRequired(), Length(max=50_000)],
+class ResponseForm(StrippedForm):
+    response = TextAreaField("The business’s response", validators=[DataRequired(), Length(max=50_000)],
                              render_kw={"rows": 4})
     received_on = DateField("Received on", validators=[InputRequired(), not_in_future], default=date.today)
 
 
-class CaseFilterForm(FlaskForm):
+class CaseFilterForm(StrippedForm):
     """The case list's filters: a GET form, so no CSRF token."""
 
     class Meta:

@@ -10,8 +10,16 @@ from . import bp
 from .forms import AssignForm, CaseFilterForm, CaseForm, NoteForm, ResponseForm, StatusForm
 from .queries import case_list_query, get_visible_case
 from .services import (
-    MoveNotPermitted, WorkflowError, add_note, assign_case, assignable_users, change_status, create_case, log_complainant_view,
-    record_business_response, update_case,
+    MoveNotPermitted,
+    WorkflowError,
+    add_note,
+    assign_case,
+    assignable_users,
+    change_status,
+    create_case,
+    log_complainant_view,
+    record_business_response,
+    update_case,
 )
 from .workflow import ACTION_LABELS, TRANSITIONS
 

@@ -1,0 +1,105 @@
+"""Every route, as every role: a route without a permission decision fails this suite.
+
+Object routes are tried on a case and a business that belong to Rob, so Rita (another
+reporter) must be refused what is Rob's, while editors and admins get through.
+"""
+import pytest
+from flask import url_for
+
+from investigations.permissions import ACCESS_LEVELS, ADMIN, EDITOR, PUBLIC, SIGNED_IN, route_access_level
+from tests.conftest import file_case
+
+ROLES = ["anonymous", "rita", "eve", "ada"]
+# Routes whose objects belong to someone: a reporter who is not on the case gets 404.
+CASE_ROUTES_PREFIX = "cases."
+
+
+def all_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def test_every_route_declares_an_access_level(app):
+    undeclared = [rule.rule for rule in all_rules(app) if route_access_level(rule.endpoint) not in ACCESS_LEVELS]
+    assert not undeclared, f"Routes without a permission decision: {undeclared}"
+
+
+def test_a_route_without_a_decision_is_refused(app_factory, users):
+    app = app_factory()
+
+    @app.route("/forgot-to-decide")
+    def forgot_to_decide():
+        return "secret"
+
+    client = app.test_client()
+    client.post("/login", data={"email": "ada@example.org", "password": "correct horse battery staple"})
+    response = client.get("/forgot-to-decide")
+    assert response.status_code == 403
+    assert b"secret" not in response.data
+
+
+@pytest.fixture
+def robs_things(login, users):
+    """A case filed by Rob and a business only he has a case against."""
+    reference = file_case(login("rob"), business_name="Robs Only Business Ltd", title="Rob's private case")
+    from investigations.businesses.services import find_business
+
+    return {"reference": reference, "slug": find_business("Robs Only Business").slug, "user_id": users["rob"].id}
+
+
+def build_url(rule, things):
+    values = {}
+    for argument in rule.arguments:
+        values[argument] = {"reference": things["reference"], "slug": things["slug"],
+                            "user_id": things["user_id"]}[argument]
+    return url_for(rule.endpoint, **values)
+
+
+def expected(level, role, endpoint):
+    """'login' (sent to sign in), 'refused' (403/404) or 'allowed'."""
+    if level == PUBLIC:
+        return "allowed"
+    if role == "anonymous":
+        return "login"
+    if level == ADMIN and role != "ada":
+        return "refused"
+    if level == EDITOR and role == "rita":
+        return "refused"
+    if level == SIGNED_IN and role == "rita" and endpoint.startswith(CASE_ROUTES_PREFIX) and endpoint not in (
+            "cases.index", "cases.new"):
+        return "refused"  # Rob's case
+    return "allowed"
+
+
+def outcome(response):
+    if response.status_code == 302 and "/login" in response.headers["Location"]:
+        return "login"
+    if response.status_code in (403, 404):
+        return "refused"
+    if response.status_code >= 500:
+        return "error"
+    return "allowed"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_for_every_role(app, login, robs_things, role):
+    client = app.test_client() if role == "anonymous" else login(role)
+    mismatches = []
+    for rule in all_rules(app):
+        level = route_access_level(rule.endpoint)
+        url = build_url(rule, robs_things)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if rule.endpoint == "auth.logout":
+                continue  # signing out would end this client's session for the routes after it
+            response = client.open(url, method=method, data={})
+            want, got = expected(level, role, rule.endpoint), outcome(response)
+            if want != got:
+                mismatches.append(f"{method} {url} as {role}: expected {want}, got {got} ({response.status_code})")
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("role,status", [("anonymous", 302), ("rita", 302)])
+def test_sign_out_needs_a_session(app, login, role, status):
+    client = app.test_client() if role == "anonymous" else login(role)
+    response = client.post("/logout")
+    assert response.status_code == status
+    assert "/login" in response.headers["Location"]
