@@ -26,8 +26,9 @@ def wants_json() -> bool:
 def render_error(status: int, message: str | None = None):
     title, default = MESSAGES.get(status, ("Error", "The request could not be completed."))
     if status == 413:
-        default = (f"Each file may be at most {current_app.config['MAX_UPLOAD_MB']} MB. "
-                   "Nothing was stored; try again with a smaller file.")
+        total_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20
+        default = (f"Each file may be at most {current_app.config['MAX_UPLOAD_MB']} MB, and one upload at most "
+                   f"{total_mb} MB in all. Nothing was stored; try again with smaller or fewer files.")
     message = message or default
     if wants_json():
         return jsonify(status=status, title=title, detail=message), status

@@ -103,9 +103,11 @@ def reset_password(user: User, actor: User) -> str:
 
 
 def active_admin_count() -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active.is_(True))
-    )
+    """Counts the active admins, locking their rows so two admins cannot demote each other at once."""
+    admins = db.session.scalars(
+        select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True)).with_for_update()
+    ).all()
+    return len(admins)
 
 
 def update_user(user: User, display_name: str, role: str, active: bool, actor: User) -> list[str]:

@@ -10,9 +10,13 @@ LEGAL_SUFFIXES = {
 }
 
 
+# Letters that accent-stripping leaves alone but people spell without: "Łódź" is "Lodz".
+_SPELLED_OUT = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i", "ß": "ss"})
+
+
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_SPELLED_OUT))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def normalize_business_name(name: str) -> str:
@@ -20,7 +24,7 @@ def normalize_business_name(name: str) -> str:
     folded = _fold(name).replace("&", " and ")
     folded = re.sub(r"(?<=\b\w)\.(?=\w\b)", "", folded)  # "l.l.c" -> "llc"
     folded = re.sub(r"(?<=\w)'(?=\w)", "", folded)  # "joe's" -> "joes"
-    words = re.findall(r"[a-z0-9]+", folded)
+    words = re.findall(r"[^\W_]+", folded)  # letters and digits of any script
     while words and words[0] == "the" and len(words) > 1:
         words.pop(0)
     core = list(words)
@@ -30,5 +34,5 @@ def normalize_business_name(name: str) -> str:
 
 
 def slugify(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", _fold(name)).strip("-")
+    slug = "-".join(re.findall(r"[^\W_]+", _fold(name)))
     return slug[:200] or "business"

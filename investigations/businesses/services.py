@@ -1,5 +1,6 @@
 """Finding, creating and editing businesses."""
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
@@ -46,8 +47,14 @@ def find_or_create_business(name: str) -> tuple[Business, bool]:
     if existing is not None:
         return existing, False
     business = Business(name=name, normalized_name=normalize_business_name(name), slug=_unique_slug(name))
-    db.session.add(business)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(business)
+    except IntegrityError:  # someone filed against the same new business a moment ago
+        existing = find_business(name)
+        if existing is None:
+            raise
+        return existing, False
     audit.record("business.create", business, name=name)
     return business, True
 
