@@ -1,5 +1,6 @@
 # `make run` and `make test` set everything up on a fresh machine: virtualenv, dependencies, database.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.11 or newer: python3.11 if present, else python3 if it is recent enough.
+PYTHON ?= $(shell command -v python3.11 || (python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v python3))
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
@@ -10,6 +11,7 @@ TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 .PHONY: run test test-postgres migrate lint clean
 
 $(BIN)/activate:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11 or python3)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 

@@ -49,9 +49,15 @@ def configure_extensions(app: Flask) -> None:
     configure_sqlite()
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(session_user_id: str):
+        """Sessions carry "id:version"; a password change or reset raises the version and ends them."""
+        user_id, _, version = session_user_id.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(models.User, int(user_id))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
 
 def configure_blueprints(app: Flask) -> None:

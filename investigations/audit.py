@@ -18,7 +18,6 @@ from flask_login import current_user
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from .database import increment_row
 from .extensions import db
 from .models import AuditChainHead, AuditEvent, User, utcnow
 from .models.audit import GENESIS_HASH
@@ -88,14 +87,17 @@ def _chain_new_events(session: Session, flush_context, instances) -> None:
     pending.sort(key=lambda obj: getattr(obj, "_chain_order", 0))
     connection = session.connection()
     # Locks the head until commit, so no other transaction extends the chain from the same link.
-    head = increment_row(connection, AuditChainHead.__table__, {"id": 1}, "seq", by=len(pending),
-                         initial={"last_hash": GENESIS_HASH})
+    table = AuditChainHead.__table__
+    head = connection.execute(
+        table.update().where(table.c.id == 1).values(seq=table.c.seq + len(pending)).returning(*table.c)
+    ).first()
+    if head is None:  # created by the first migration; never recreated, or a cut chain would restart
+        raise RuntimeError("The audit chain head is missing; run `flask audit verify`.")
     last_seq, last_hash = head.seq - len(pending), head.last_hash
     for offset, event_row in enumerate(pending, start=1):
         event_row.seq = last_seq + offset
         event_row.prev_hash = last_hash
         event_row.hash = last_hash = event_hash(event_row)
-    table = AuditChainHead.__table__
     connection.execute(table.update().where(table.c.id == 1).values(last_hash=last_hash))
 
 
@@ -107,8 +109,9 @@ class ChainReport:
     problem: str | None = None
 
 
-def iter_events(batch: int = 1000) -> Iterator[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch, populate_existing=True)
+def iter_events(up_to: int, batch: int = 1000) -> Iterator[AuditEvent]:
+    query = (select(AuditEvent).where(AuditEvent.seq <= up_to).order_by(AuditEvent.seq)
+             .execution_options(yield_per=batch, populate_existing=True))
     return db.session.scalars(query)
 
 
@@ -117,8 +120,12 @@ def verify_chain(progress=None) -> ChainReport:
 
     `progress`, if given, is called with the number of events checked so far.
     """
+    # The head first: events committed while we walk come after it and are left for next time.
+    head = db.session.get(AuditChainHead, 1, populate_existing=True)
+    if head is None:
+        return ChainReport(0, False, None, "the chain head is missing")
     expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    events = iter_events()
+    events = iter_events(up_to=head.seq)
     try:
         for event_row in events:
             if event_row.seq != expected_seq:
@@ -133,8 +140,7 @@ def verify_chain(progress=None) -> ChainReport:
                 progress(checked)
     finally:
         events.close()  # a server-side cursor on PostgreSQL, left open when we stop early
-    head = db.session.get(AuditChainHead, 1, populate_existing=True)
-    if head is not None and (head.seq != expected_seq - 1 or head.last_hash != expected_prev):
+    if head.seq != expected_seq - 1 or head.last_hash != expected_prev:
         return ChainReport(checked, False, expected_seq, "events after it have been removed")
     return ChainReport(checked, True)
 

@@ -63,8 +63,8 @@ def verify_audit_command():
     if report.ok:
         click.echo(f"OK: {report.checked} audit events, chain intact.")
         return
-    click.echo(f"BROKEN at event #{report.broken_seq}: {report.problem}. "
-               f"{report.checked} events before it are intact.", err=True)
+    where = f" at event #{report.broken_seq}" if report.broken_seq else ""
+    click.echo(f"BROKEN{where}: {report.problem}. {report.checked} events before it are intact.", err=True)
     sys.exit(1)
 
 

@@ -2,8 +2,8 @@
 import sqlite3
 
 from sqlalchemy import Connection, Row, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 _configured = False
 
@@ -40,9 +40,16 @@ def increment_row(connection: Connection, table: Table, key: dict, column: str, 
         ).first()
         if row is not None:
             return row
-        try:
-            with connection.begin_nested():
-                connection.execute(table.insert().values({**key, column: 0, **(initial or {})}))
-        except IntegrityError:
-            pass  # created by a concurrent transaction in the meantime
+        # A concurrent transaction may create it first; then the UPDATE above finds it.
+        connection.execute(insert_if_absent(connection, table, {**key, column: 0, **(initial or {})}, list(key)))
     raise RuntimeError(f"Could not create the {table.name} row {key}.")
+
+
+def insert_if_absent(connection: Connection, table: Table, values: dict, unique_columns: list[str]):
+    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike.
+
+    Used instead of a savepoint: with pysqlite a savepoint opened as the first statement of
+    a transaction would commit on release.
+    """
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).values(values).on_conflict_do_nothing(index_elements=unique_columns)

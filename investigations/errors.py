@@ -47,7 +47,8 @@ def init_app(app):
             return render_error(429)
         if error.code and error.code < 400:
             return error
-        return render_error(error.code or 500)
+        custom = error.description if error.description != type(error).description else None
+        return render_error(error.code or 500, custom)
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

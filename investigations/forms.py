@@ -12,7 +12,8 @@ def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    # NUL never belongs in text, and PostgreSQL refuses it.
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 class StrippedForm(FlaskForm):
@@ -21,7 +22,16 @@ class StrippedForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            if issubclass(unbound_field.field_class, (StringField, TextAreaField)) and not issubclass(
-                    unbound_field.field_class, PasswordField):
-                unbound_field.kwargs["filters"] = [*unbound_field.kwargs.get("filters", []), _strip]
+            filters = unbound_field.kwargs.get("filters", [])
+            if (issubclass(unbound_field.field_class, (StringField, TextAreaField))
+                    and not issubclass(unbound_field.field_class, PasswordField) and _strip not in filters):
+                unbound_field.kwargs["filters"] = [*filters, _strip]  # the class's field, once
             return unbound_field.bind(form=form, **options)
+
+
+def page_number(value: str | None, maximum: int = 100_000) -> int:
+    """?page= as a page number between 1 and `maximum`, whatever was typed."""
+    try:
+        return min(max(int(value or 1), 1), maximum)
+    except ValueError:
+        return 1

@@ -75,6 +75,8 @@ def enforce_route_access():
 
 # --- Cases -----------------------------------------------------------------------------
 
+EDITOR_ONLY_STATUSES = {Status.PUBLISHED, Status.CLOSED}
+
 
 def visible_cases_clause(user: User):
     """A SQL condition selecting the cases `user` may see (use in every case query)."""
@@ -90,15 +92,14 @@ def can_view_case(user: User, case: Case) -> bool:
 
 
 def can_edit_case(user: User, case: Case) -> bool:
-    # Reporters edit what they may see; reading and editing coincide today.
-    return can_view_case(user, case)
+    """Reporters edit their cases until an editor publishes or closes them."""
+    if not can_view_case(user, case):
+        return False
+    return user.is_editor or case.status_enum not in EDITOR_ONLY_STATUSES
 
 
 def can_assign(user: User) -> bool:
     return user.is_authenticated and user.is_editor
-
-
-EDITOR_ONLY_STATUSES = {Status.PUBLISHED, Status.CLOSED}
 
 
 def can_move_case(user: User, case: Case, target: Status) -> bool:

@@ -25,6 +25,10 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if TEST_DATABASE_URL:
+        # The run drops and rebuilds the public schema: refuse anything not named as a test database.
+        if "test" not in TEST_DATABASE_URL.rsplit("/", 1)[-1]:
+            pytest.exit(f"TEST_DATABASE_URL must name a test database (its name must contain 'test'): "
+                        f"{TEST_DATABASE_URL}", returncode=2)
         return TEST_DATABASE_URL
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 

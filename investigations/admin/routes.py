@@ -5,6 +5,7 @@ from sqlalchemy import select
 from .. import audit
 from ..auth.accounts import AccountError, create_user, reset_password, update_user
 from ..extensions import db
+from ..forms import page_number
 from ..models import AuditEvent, User
 from ..permissions import admin_only, require
 from . import bp
@@ -74,7 +75,7 @@ def audit_log():
     if request.args.get("object"):
         object_type, _, object_id = request.args["object"].partition(":")
         query = query.where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=page_number(request.args.get("page")), per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page)
 
 
@@ -85,6 +86,7 @@ def verify_audit():
     if report.ok:
         flash(f"The audit chain holds: {report.checked} events checked, none altered.", "success")
     else:
-        flash(f"The audit chain is broken at event #{report.broken_seq}: {report.problem}.", "error")
+        where = f" at event #{report.broken_seq}" if report.broken_seq else ""
+        flash(f"The audit chain is broken{where}: {report.problem}.", "error")
         current_app.logger.error("Audit chain broken at %s: %s", report.broken_seq, report.problem)
     return redirect(url_for("admin.audit_log"))

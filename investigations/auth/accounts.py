@@ -90,6 +90,7 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError("Choose a password different from the current one.")
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    user.end_all_sessions()  # a stolen session or remember-me cookie stops working
     audit.record("user.password_change", user, actor=user)
 
 
@@ -98,6 +99,7 @@ def reset_password(user: User, actor: User) -> str:
     password = generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
+    user.end_all_sessions()
     audit.record("user.password_reset", user, actor=actor)
     return password
 

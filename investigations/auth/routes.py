@@ -64,7 +64,8 @@ def change_password_view():
             form.current_password.errors.append(str(error))
         else:
             db.session.commit()
-            flash("Your password has been changed.", "success")
+            login_user(current_user._get_current_object())  # this session carries the new version
+            flash("Your password has been changed. Other sessions of yours are signed out.", "success")
             return redirect(url_for("cases.index"))
     return render_template("auth/change_password.html", form=form)
 

@@ -30,7 +30,7 @@ def normalize_business_name(name: str) -> str:
     core = list(words)
     while len(core) > 1 and core[-1] in LEGAL_SUFFIXES:
         core.pop()
-    return " ".join(core or words)
+    return " ".join(core or words)[:200]  # the column's size; folding can lengthen a name
 
 
 def slugify(name: str) -> str:

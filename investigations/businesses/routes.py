@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from ..extensions import db
+from ..forms import page_number
 from ..models import Business, BusinessAlias, Case
 from ..permissions import editor_only, require, signed_in, visible_cases_clause
 from . import bp
@@ -33,9 +34,9 @@ def index():
         alias_match = select(BusinessAlias.business_id).where(BusinessAlias.normalized_name.contains(normalized))
         query = query.where(or_(Business.normalized_name.contains(normalized), Business.id.in_(alias_match)))
     per_page = current_app.config["CASES_PER_PAGE"]
-    page_number = request.args.get("page", 1, type=int)
-    rows = db.session.execute(query.limit(per_page + 1).offset(max(page_number - 1, 0) * per_page)).all()
-    return render_template("businesses/index.html", rows=rows[:per_page], q=q, page_number=page_number,
+    page = page_number(request.args.get("page"))
+    rows = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return render_template("businesses/index.html", rows=rows[:per_page], q=q, page_number=page,
                            has_next=len(rows) > per_page)
 
 

@@ -1,10 +1,10 @@
 """Finding, creating and editing businesses."""
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..database import insert_if_absent
 from ..extensions import db
-from ..models import Business, BusinessAlias, Case
+from ..models import Business, BusinessAlias, Case, utcnow
 from ..models.cases import CATEGORIES, Status
 from ..permissions import visible_cases_clause
 from .naming import normalize_business_name, slugify
@@ -46,15 +46,16 @@ def find_or_create_business(name: str) -> tuple[Business, bool]:
     existing = find_business(name)
     if existing is not None:
         return existing, False
-    business = Business(name=name, normalized_name=normalize_business_name(name), slug=_unique_slug(name))
-    try:
-        with db.session.begin_nested():
-            db.session.add(business)
-    except IntegrityError:  # someone filed against the same new business a moment ago
-        existing = find_business(name)
-        if existing is None:
-            raise
-        return existing, False
+    connection = db.session.connection()
+    inserted = connection.execute(insert_if_absent(
+        connection, Business.__table__,
+        {"name": name, "normalized_name": normalize_business_name(name), "slug": _unique_slug(name),
+         "created_at": utcnow(), "updated_at": utcnow()},
+        ["normalized_name"],
+    )).rowcount
+    business = find_business(name)
+    if not inserted:  # someone filed against the same new business a moment ago
+        return business, False
     audit.record("business.create", business, name=name)
     return business, True
 
@@ -63,7 +64,7 @@ def set_aliases(business: Business, names: list[str]) -> None:
     """Replace the aliases; raises BusinessNameTaken if one belongs to another business."""
     wanted: dict[str, str] = {}
     for raw in names:
-        name = " ".join(raw.split())
+        name = " ".join(raw.split())[:200]
         normalized = normalize_business_name(name)
         if not normalized or normalized == business.normalized_name:
             continue

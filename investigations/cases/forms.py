@@ -18,12 +18,18 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
 from ..businesses.naming import normalize_business_name
 from ..forms import StrippedForm, choices
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status
+
+
+def finite_number(form, field):
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Enter an amount such as 120.50.")
 
 
 def not_in_future(form, field):
@@ -44,7 +50,7 @@ class CaseForm(StrippedForm):
     desired_resolution = TextAreaField("What the complainant wants", validators=[Optional(), Length(max=5000)],
                                        render_kw={"rows": 2})
     amount_in_dispute = DecimalField("Amount in dispute", places=2, validators=[
-        Optional(), NumberRange(min=0, max=10**11, message="Enter an amount of zero or more.")])
+        Optional(), finite_number, NumberRange(min=0, max=10**11, message="Enter an amount of zero or more.")])
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES))
     incident_date = DateField("Date of the incident", validators=[Optional(), not_in_future])
     date_received = DateField("Date received", validators=[InputRequired(), not_in_future], default=date.today)

@@ -2,10 +2,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms import choices
+from ..forms import choices, page_number
 from ..models import Business, User
 from ..models.cases import Status, TimelineKind
-from ..permissions import can_assign, can_move_case, editor_only, signed_in
+from ..permissions import can_assign, can_edit_case, can_move_case, editor_only, signed_in
 from . import bp
 from .forms import AssignForm, CaseFilterForm, CaseForm, NoteForm, ResponseForm, StatusForm
 from .queries import case_list_query, get_visible_case
@@ -28,6 +28,11 @@ def assignee_choices():
     return choices([("", "Nobody")] + [(u.id, u.display_name) for u in assignable_users()])
 
 
+def require_editable(case) -> None:
+    if not can_edit_case(current_user, case):
+        abort(403, "Published and closed cases are changed by editors; ask one to reopen it.")
+
+
 def _business_names() -> list[str]:
     return list(db.session.scalars(db.select(Business.name).order_by(Business.name)))
 
@@ -40,9 +45,9 @@ def index():
         form.assignee.choices += choices([("me", "Me"), ("none", "Nobody")] + [
             (u.id, u.display_name) for u in assignable_users()])
     filters = {name: field.data for name, field in form._fields.items()}
-    page = db.paginate(case_list_query(current_user, filters), per_page=current_app.config["CASES_PER_PAGE"],
-                       error_out=False)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = db.paginate(case_list_query(current_user, filters), page=page_number(request.args.get("page")),
+                       per_page=current_app.config["CASES_PER_PAGE"], error_out=False)
+    args = {name: request.args[name] for name in form._fields if request.args.get(name)}  # for the pager
     return render_template("cases/index.html", form=form, page=page, args=args)
 
 
@@ -99,17 +104,18 @@ def _render_detail(case, show_complainant=False, note_form=None, response_form=N
 @signed_in
 def edit(reference):
     case = get_visible_case(reference, current_user)
+    require_editable(case)
     form = CaseForm(obj=case)
     if request.method == "GET":
         form.business_name.data = case.business.name
         form.tags.data = ", ".join(case.tag_names)
-        log_complainant_view(case, "edit form")
-        db.session.commit()
     if form.validate_on_submit():
         changed = update_case(case, form.data)
         db.session.commit()
         flash("Changes saved." if changed else "Nothing was changed.", "success" if changed else "info")
         return redirect(url_for("cases.detail", reference=case.reference))
+    log_complainant_view(case, "edit form")  # the form shows the complainant's details
+    db.session.commit()
     return render_template("cases/form.html", form=form, case=case, business_names=_business_names())
 
 
@@ -151,6 +157,7 @@ def assign(reference):
 @signed_in
 def add_note_view(reference):
     case = get_visible_case(reference, current_user)
+    require_editable(case)
     form = NoteForm()
     if form.validate_on_submit():
         add_note(case, TimelineKind(form.kind.data), form.body.data, current_user, form.occurred_at.data)
@@ -164,6 +171,7 @@ def add_note_view(reference):
 @signed_in
 def business_response(reference):
     case = get_visible_case(reference, current_user)
+    require_editable(case)
     form = ResponseForm()
     if form.validate_on_submit():
         record_business_response(case, form.response.data, form.received_on.data, current_user)

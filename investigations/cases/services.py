@@ -103,7 +103,7 @@ def update_case(case: Case, data: dict) -> list[str]:
             setattr(case, field, value)
             changed.append(field)
     tags = parse_tags(data.get("tags"))
-    if tags != case.tag_names:
+    if set(tags) != set(case.tag_names):
         _set_tags(case, tags)
         changed.append("tags")
     if changed:
