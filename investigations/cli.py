@@ -4,15 +4,17 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from . import audit
 from .auth.accounts import AccountError, create_user, ensure_first_admin
 from .extensions import db
-from .models import AuditEvent
+from .models import AuditEvent, Evidence, ExtractionState
 from .models.users import Role
 
 users_cli = AppGroup("users", help="Manage accounts.")
 audit_cli = AppGroup("audit", help="Check the audit trail.")
+evidence_cli = AppGroup("evidence", help="Check and process evidence files.")
 
 
 @users_cli.command("create")
@@ -68,6 +70,45 @@ def verify_audit_command():
     sys.exit(1)
 
 
+@evidence_cli.command("verify")
+def verify_evidence_command():
+    """Re-hash every stored evidence file; report missing or altered ones and exit 1 if any."""
+    from .evidence.services import verify_all
+
+    total = int(db.session.scalar(select(func.coalesce(func.sum(Evidence.size), 0))))
+    with click.progressbar(length=total, label="Re-hashing evidence", file=sys.stderr,
+                           item_show_func=lambda _: None) as bar:
+        checked, problems = verify_all(progress=bar.update)
+    for problem in problems:
+        evidence = problem.evidence
+        click.echo(f"{problem.problem.upper()}: evidence #{evidence.id} “{evidence.original_name}” of "
+                   f"{evidence.case.reference}, expected SHA-256 {evidence.sha256}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} of {checked} evidence files are missing or altered.", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {checked} evidence files, every one matches its SHA-256.")
+
+
+@evidence_cli.command("extract")
+@click.option("--all", "everything", is_flag=True, help="Read every file again, not only pending and failed ones.")
+def extract_evidence_command(everything):
+    """Read the text of evidence files (those still pending or failed, by default)."""
+    from .evidence.services import run_extraction
+
+    query = select(Evidence.id).order_by(Evidence.id)
+    if not everything:
+        query = query.where(Evidence.extraction_state.in_([ExtractionState.PENDING.value,
+                                                           ExtractionState.FAILED.value]))
+    ids = db.session.scalars(query).all()
+    with click.progressbar(ids, label="Reading evidence text", file=sys.stderr) as bar:
+        for evidence_id in bar:
+            run_extraction(evidence_id)
+    states = db.session.execute(select(Evidence.extraction_state, func.count()).where(Evidence.id.in_(ids))
+                                .group_by(Evidence.extraction_state)).all()
+    click.echo("Done: " + (", ".join(f"{n} {state}" for state, n in states) or "nothing to read") + ".")
+
+
 def init_app(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(evidence_cli)

@@ -57,6 +57,10 @@ class Config:
         # the per-file limit is checked by the evidence code.
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024 * 10
 
+        self.MAX_IMAGE_MEGAPIXELS = int(env.get("MAX_IMAGE_MEGAPIXELS", "64"))
+        # "background": read evidence text after the response; "inline": before it (tests, scripts).
+        self.EVIDENCE_EXTRACTION = env.get("EVIDENCE_EXTRACTION", "background")
+
         self.RIGHT_OF_REPLY_DAYS = int(env.get("RIGHT_OF_REPLY_DAYS", "30"))
         self.DEFAULT_CURRENCY = env.get("DEFAULT_CURRENCY", "USD")
         self.CASES_PER_PAGE = int(env.get("CASES_PER_PAGE", "25"))

@@ -21,8 +21,26 @@ def format_money(amount: Decimal | None, currency: str = "") -> str:
     return f"{amount:,.2f} {currency}".strip()
 
 
+def format_size(size: int | None) -> str:
+    if size is None:
+        return "—"
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+CUSTODY_LABELS = {
+    "evidence.upload": "Added", "evidence.view": "Viewed", "evidence.download": "Downloaded the original",
+    "evidence.export": "Exported", "evidence.withdraw": "Withdrawn",
+}
+
+
 def init_app(app):
-    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, money=format_money)
+    app.jinja_env.filters.update(date=format_date, datetime=format_datetime, money=format_money,
+                                 filesize=format_size)
+    app.jinja_env.globals["CUSTODY_LABELS"] = CUSTODY_LABELS
 
     @app.context_processor
     def globals_for_templates():

@@ -48,6 +48,7 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # read and close file responses, as a browser would
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         if has_app_context():
@@ -65,6 +66,7 @@ def make_app(database_url, tmp_path, **overrides):
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "EVIDENCE_EXTRACTION": "inline",
         "SERVER_NAME": "localhost",
     }
     config.update(overrides)

@@ -1,6 +1,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..evidence.forms import UploadForm
 from ..extensions import db
 from ..forms import choices, page_number
 from ..models import Business, User
@@ -96,7 +97,7 @@ def _render_detail(case, show_complainant=False, note_form=None, response_form=N
     return render_template(
         "cases/detail.html", case=case, moves=moves, status_form=StatusForm(), assign_form=assign_form,
         note_form=note_form or NoteForm(), response_form=response_form or ResponseForm(),
-        show_complainant=show_complainant,
+        upload_form=UploadForm(), can_edit=can_edit_case(current_user, case), show_complainant=show_complainant,
     )
 
 

@@ -3,6 +3,7 @@ from .audit import AuditChainHead, AuditEvent
 from .businesses import Business, BusinessAlias
 from .cases import Case, CaseReferenceCounter, CaseTag, TimelineEntry
 from .common import utcnow
+from .evidence import Evidence, ExtractionState
 from .users import Role, User
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "Case",
     "CaseReferenceCounter",
     "CaseTag",
+    "Evidence",
+    "ExtractionState",
     "Role",
     "TimelineEntry",
     "User",

@@ -144,6 +144,10 @@ class Case(db.Model):
         order_by="(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())",
     )
 
+    evidence: Mapped[list["Evidence"]] = relationship(  # noqa: F821
+        back_populates="case", order_by="Evidence.uploaded_at, Evidence.id"
+    )
+
     @property
     def status_enum(self) -> Status:
         return Status(self.status)

@@ -1,0 +1,270 @@
+"""Adding, reading, withdrawing and verifying evidence. The custody log is the audit trail."""
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import audit
+from ..extensions import db
+from ..models import AuditEvent, Case, Evidence, ExtractionState, User, utcnow
+from ..permissions import require, visible_cases_clause
+from ..storage import EvidenceStore, StagedFile
+from . import images
+from .extraction import NothingToExtract, extract_text
+from .filetypes import FileType, RefusedFile, detect
+
+
+def store() -> EvidenceStore:
+    return EvidenceStore(current_app.config["EVIDENCE_DIR"])
+
+
+def display_name(raw: str | None) -> str:
+    """The uploaded file name as metadata: no path, no control characters, at most 200 characters."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = re.split(r"[\\/]", name)[-1]  # "C:\\Users\\x\\receipt.pdf" and "../../etc/passwd" keep the last part
+    name = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in name)
+    name = " ".join(name.split()).strip(" .")
+    return name[:200] or "unnamed file"
+
+
+@dataclass
+class Upload:
+    """One file of a submission, as the browser sent it."""
+
+    stream: object
+    filename: str | None
+    caption: str = ""
+    source: str = ""
+
+
+@dataclass
+class UploadResult:
+    added: list[Evidence] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (display name, reason)
+    new_objects: list[str] = field(default_factory=list)  # hashes stored for the first time
+    repeats: list[str] = field(default_factory=list)  # names of files identical to one already on the case
+
+
+@dataclass
+class _Checked:
+    upload: Upload
+    staged: StagedFile
+    file_type: FileType
+    image_info: images.ImageInfo | None
+
+
+def add_evidence(case: Case, uploads: Iterable[Upload], uploader: User) -> UploadResult:
+    """Receive every file, refuse what is not acceptable, store the rest and add their rows.
+
+    Raises TooLarge (nothing stored) if any file is over the limit. The caller commits; if the
+    commit fails it must call forget_new_objects(result) so no file is left without its row.
+    """
+    evidence_store = store()
+    limit = current_app.config["MAX_UPLOAD_MB"] * 2**20
+    max_pixels = current_app.config["MAX_IMAGE_MEGAPIXELS"] * 1_000_000
+    result, checked, staged_all = UploadResult(), [], []
+    try:
+        for upload in uploads:
+            staged = evidence_store.receive(upload.stream, limit)
+            staged_all.append(staged)
+            name = display_name(upload.filename)
+            try:
+                file_type = detect(staged.temp_path)
+                info = images.inspect(staged.temp_path, max_pixels) if file_type.kind == "image" else None
+            except RefusedFile as error:
+                result.refused.append((name, str(error)))
+                continue
+            checked.append(_Checked(upload, staged, file_type, info))
+    except BaseException:  # TooLarge, or a broken connection: keep nothing of this submission
+        for staged in staged_all:
+            evidence_store.discard(staged)
+        raise
+    for staged in staged_all:
+        if not any(item.staged is staged for item in checked):
+            evidence_store.discard(staged)
+
+    already_on_case = {evidence.sha256 for evidence in case.evidence}
+    for item in checked:
+        if item.staged.sha256 in already_on_case:
+            result.repeats.append(display_name(item.upload.filename))
+        if evidence_store.store(item.staged):
+            result.new_objects.append(item.staged.sha256)
+        evidence = Evidence(
+            case=case, sha256=item.staged.sha256, size=item.staged.size, media_type=item.file_type.media_type,
+            kind=item.file_type.kind, type_label=item.file_type.label,
+            original_name=display_name(item.upload.filename),
+            caption=item.upload.caption.strip()[:2000] or None, source=item.upload.source.strip()[:255] or None,
+            uploaded_by=uploader, extraction_state=ExtractionState.PENDING.value,
+        )
+        if item.image_info:
+            evidence.width, evidence.height = item.image_info.width, item.image_info.height
+            evidence.gps_location = item.image_info.gps_location
+            evidence.has_thumbnail = _make_image_copies(evidence_store, item.staged.sha256, max_pixels)
+        db.session.add(evidence)
+        db.session.flush()
+        audit.record("evidence.upload", evidence, case=case.reference, sha256=evidence.sha256, size=evidence.size,
+                     media_type=evidence.media_type, name=evidence.original_name)
+        result.added.append(evidence)
+    return result
+
+
+def _make_image_copies(evidence_store: EvidenceStore, sha256: str, max_pixels: int) -> bool:
+    try:
+        images.make_copies(evidence_store.path_for(sha256), {
+            evidence_store.derived_path(sha256, "thumb"): images.THUMB_PX,
+            evidence_store.derived_path(sha256, "print"): images.PRINT_PX,
+        }, max_pixels)
+    except RefusedFile:
+        return False  # the original is kept as received; it just has no preview
+    return True
+
+
+def forget_new_objects(result: UploadResult) -> None:
+    """After a failed commit: remove the files this submission stored, unless a row refers to them."""
+    evidence_store = store()
+    for sha256 in result.new_objects:
+        if db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is None:
+            evidence_store.remove(sha256)
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def get_visible_evidence(evidence_id: int, user: User) -> Evidence:
+    evidence = db.session.scalar(
+        select(Evidence).join(Case).where(Evidence.id == evidence_id, visible_cases_clause(user))
+    )
+    require(evidence is not None)
+    return evidence
+
+
+def custody_log(evidence: Evidence) -> list[AuditEvent]:
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "evidence", AuditEvent.object_id == str(evidence.id))
+        .order_by(AuditEvent.seq)
+    ))
+
+
+def withdraw(evidence: Evidence, reason: str, actor: User) -> None:
+    if evidence.is_withdrawn:
+        raise ValueError("This file is already withdrawn.")
+    evidence.withdrawn_at = utcnow()
+    evidence.withdrawn_by = actor
+    evidence.withdrawal_reason = reason.strip()
+    audit.record("evidence.withdraw", evidence, case=evidence.case.reference, reason=evidence.withdrawal_reason)
+
+
+# --- Text extraction, after the response -----------------------------------------------------
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def run_extraction(evidence_id: int) -> None:
+    """Read the text of one evidence file and save it with its state (done, failed or none)."""
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        return
+    try:
+        text, method = extract_text(store().path_for(evidence.sha256), evidence.kind)
+    except NothingToExtract as reason:
+        evidence.extraction_state, evidence.extraction_error = ExtractionState.NONE.value, str(reason)
+    except Exception as error:  # a damaged file must not stop the others
+        current_app.logger.warning("Text extraction failed for evidence %s: %s", evidence_id, error)
+        evidence.extraction_state = ExtractionState.FAILED.value
+        evidence.extraction_error = (str(error) or error.__class__.__name__)[:500]
+    else:
+        evidence.extraction_state, evidence.extraction_method = ExtractionState.DONE.value, method
+        evidence.extracted_text, evidence.extraction_error = text, None
+    evidence.extracted_at = utcnow()
+    db.session.commit()
+
+
+def schedule_extraction(evidence_ids: list[int]) -> None:
+    """Extract after the response: in a background thread, or at once when EVIDENCE_EXTRACTION is 'inline'."""
+    if not evidence_ids:
+        return
+    app = current_app._get_current_object()
+    if app.config["EVIDENCE_EXTRACTION"] == "inline":
+        for evidence_id in evidence_ids:
+            run_extraction(evidence_id)
+        return
+
+    def work():
+        with app.app_context():
+            for evidence_id in evidence_ids:
+                run_extraction(evidence_id)
+
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-text")
+    _executor.submit(work)
+
+
+# --- Export and verification -----------------------------------------------------------------
+
+MANIFEST_FIELDS = ["file", "original_name", "type", "size_bytes", "sha256", "uploaded_by", "uploaded_at", "caption",
+                   "source", "withdrawn"]
+
+
+def _zip_name(index: int, evidence: Evidence, extension: str) -> str:
+    stem = re.sub(r"[^\w.\- ]+", "_", Path(evidence.original_name).stem)[:80].strip() or "file"
+    return f"{index:03d}-{stem}.{extension}"
+
+
+def write_case_zip(case: Case, evidence_list: list[Evidence], out: io.BufferedIOBase, actor: User) -> None:
+    """The originals of a case's evidence and a manifest (CSV) of names, types, sizes and hashes."""
+    evidence_store = store()
+    manifest = io.StringIO()
+    writer = csv.DictWriter(manifest, fieldnames=MANIFEST_FIELDS)
+    writer.writeheader()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for index, evidence in enumerate(evidence_list, start=1):
+            path = evidence_store.path_for(evidence.sha256)
+            name = _zip_name(index, evidence, detect(path).extension)  # extension from the content
+            archive.write(path, f"evidence/{name}")
+            writer.writerow({
+                "file": f"evidence/{name}", "original_name": evidence.original_name, "type": evidence.media_type,
+                "size_bytes": evidence.size, "sha256": evidence.sha256, "uploaded_by": evidence.uploaded_by.email,
+                "uploaded_at": evidence.uploaded_at.isoformat(timespec="seconds") + "Z",
+                "caption": evidence.caption or "", "source": evidence.source or "",
+                "withdrawn": evidence.withdrawal_reason or "" if evidence.is_withdrawn else "",
+            })
+            audit.record("evidence.export", evidence, actor=actor, case=case.reference, via="zip")
+        archive.writestr("manifest.csv", manifest.getvalue())
+    audit.record("case.evidence_zip", case, actor=actor, files=len(evidence_list))
+
+
+@dataclass
+class VerifyProblem:
+    evidence: Evidence
+    problem: str  # "missing" or "altered"
+
+
+def verify_all(progress=None) -> tuple[int, list[VerifyProblem]]:
+    """Re-hash every stored evidence file; return (files checked, problems)."""
+    evidence_store = store()
+    problems, checked = [], 0
+    hashes: dict[str, str | None] = {}
+    for evidence in db.session.scalars(select(Evidence).order_by(Evidence.id)):
+        if evidence.sha256 not in hashes:
+            try:
+                hashes[evidence.sha256] = evidence_store.hash_of(evidence.sha256)
+            except FileNotFoundError:
+                hashes[evidence.sha256] = None
+        actual = hashes[evidence.sha256]
+        if actual is None:
+            problems.append(VerifyProblem(evidence, "missing"))
+        elif actual != evidence.sha256:
+            problems.append(VerifyProblem(evidence, "altered"))
+        checked += 1
+        if progress:
+            progress(evidence.size)
+    return checked, problems
