@@ -65,11 +65,12 @@ def configure_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .businesses import bp as businesses_bp
     from .cases import bp as cases_bp
+    from .dossiers import bp as dossiers_bp
     from .evidence import bp as evidence_bp
     from .evidence import init_app as init_evidence
     from .main import bp as main_bp
 
-    for blueprint in (main_bp, auth_bp, cases_bp, evidence_bp, businesses_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, cases_bp, evidence_bp, dossiers_bp, businesses_bp, admin_bp):
         app.register_blueprint(blueprint)
     init_evidence(app)
 

@@ -61,6 +61,10 @@ class Config:
         # "background": read evidence text after the response; "inline": before it (tests, scripts).
         self.EVIDENCE_EXTRACTION = env.get("EVIDENCE_EXTRACTION", "background")
 
+        self.DOSSIER_DIR = env.get("DOSSIER_DIR") or str(instance_dir / "dossiers")
+        # "background": business dossiers render in a worker thread; "inline": in the request.
+        self.DOSSIER_RENDERING = env.get("DOSSIER_RENDERING", "background")
+
         self.RIGHT_OF_REPLY_DAYS = int(env.get("RIGHT_OF_REPLY_DAYS", "30"))
         self.DEFAULT_CURRENCY = env.get("DEFAULT_CURRENCY", "USD")
         self.CASES_PER_PAGE = int(env.get("CASES_PER_PAGE", "25"))

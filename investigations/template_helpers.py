@@ -39,7 +39,7 @@ CUSTODY_LABELS = {
 
 def init_app(app):
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime, money=format_money,
-                                 filesize=format_size)
+                                 filesize=format_size, zip=zip)
     app.jinja_env.globals["CUSTODY_LABELS"] = CUSTODY_LABELS
 
     @app.context_processor

@@ -67,6 +67,7 @@ def make_app(database_url, tmp_path, **overrides):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "EVIDENCE_EXTRACTION": "inline",
+        "DOSSIER_RENDERING": "inline",
         "SERVER_NAME": "localhost",
     }
     config.update(overrides)

@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from investigations.businesses.services import find_business
 from investigations.extensions import db
-from investigations.models import Evidence
+from investigations.models import Dossier, Evidence
 from investigations.permissions import ACCESS_LEVELS, ADMIN, EDITOR, PUBLIC, route_access_level
 from tests import evidence_files
 from tests.conftest import file_case
 
 ROLES = ["anonymous", "rita", "eve", "ada"]
 # Arguments naming something of Rob's case: a reporter who is not on the case gets 404.
-CASE_OBJECT_ARGUMENTS = {"reference", "evidence_id"}
+CASE_OBJECT_ARGUMENTS = {"reference", "evidence_id", "dossier_id"}
 
 
 def all_rules(app):
@@ -51,8 +51,10 @@ def robs_things(login, users):
     reference = file_case(rob, business_name="Robs Only Business Ltd", title="Rob's private case")
     rob.post(f"/cases/{reference}/evidence", data={"files": [(io.BytesIO(evidence_files.jpeg()), "photo.jpg")]},
              content_type="multipart/form-data")
+    rob.post(f"/cases/{reference}/dossier", data={"audience": "internal"})
     return {"reference": reference, "slug": find_business("Robs Only Business").slug, "user_id": users["rob"].id,
-            "evidence_id": db.session.scalar(select(Evidence.id)), "variant": "thumb"}
+            "evidence_id": db.session.scalar(select(Evidence.id)), "variant": "thumb",
+            "dossier_id": db.session.scalar(select(Dossier.id))}
 
 
 def build_url(rule, things):

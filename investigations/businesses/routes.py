@@ -9,7 +9,7 @@ from ..permissions import editor_only, require, signed_in, visible_cases_clause
 from . import bp
 from .forms import BusinessForm
 from .naming import normalize_business_name
-from .services import BUSINESS_FIELDS, BusinessNameTaken, case_counts, update_business
+from .services import BUSINESS_FIELDS, BusinessNameTaken, case_counts, complaint_pattern, update_business
 
 
 def _get_business(slug: str) -> Business:
@@ -49,7 +49,7 @@ def detail(slug):
         .order_by(Case.date_received.desc()).limit(200)
     ).all()
     return render_template("businesses/detail.html", business=business, cases=cases,
-                           counts=case_counts(business, current_user))
+                           counts=case_counts(business, current_user), pattern=complaint_pattern(cases))
 
 
 @bp.route("/businesses/<slug>/edit", methods=["GET", "POST"])

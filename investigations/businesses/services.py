@@ -1,7 +1,14 @@
-"""Finding, creating and editing businesses."""
+"""Finding, creating and editing businesses, and the pattern of complaints against one."""
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from .. import audit
+from ..charts import bar_chart
 from ..database import insert_if_absent
 from ..extensions import db
 from ..models import Business, BusinessAlias, Case, utcnow
@@ -126,3 +133,46 @@ def case_counts(business: Business, user) -> dict[str, dict[str, int]]:
         },
         "total": sum(by_status.values()),
     }
+
+
+@dataclass
+class ComplaintPattern:
+    """How many complaints against a business, of which kinds, over what period, for how much money."""
+
+    total: int
+    first: date | None
+    last: date | None
+    by_category: dict[str, int]
+    by_status: dict[str, int]
+    amounts: dict[str, Decimal]  # currency -> total in dispute
+    months: list[str]  # "2026-03", every month from first to last
+    per_month: list[int]
+
+    def chart(self, title: str) -> Markup:
+        return bar_chart([_month_label(m) for m in self.months], self.per_month, title)
+
+
+def _month_label(month: str) -> str:
+    return date(int(month[:4]), int(month[5:]), 1).strftime("%b %Y")
+
+
+def complaint_pattern(cases: list[Case]) -> ComplaintPattern:
+    received = sorted(case.date_received for case in cases)
+    by_category = Counter(CATEGORIES.get(case.category, case.category) for case in cases)
+    by_status = Counter(case.status_label for case in cases)
+    amounts: dict[str, Decimal] = {}
+    for case in cases:
+        if case.amount_in_dispute is not None:
+            amounts[case.currency] = amounts.get(case.currency, Decimal(0)) + case.amount_in_dispute
+    months: list[str] = []
+    if received:
+        year, month = received[0].year, received[0].month
+        while (year, month) <= (received[-1].year, received[-1].month):
+            months.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    per_month = Counter(f"{d.year:04d}-{d.month:02d}" for d in received)
+    return ComplaintPattern(
+        total=len(cases), first=received[0] if received else None, last=received[-1] if received else None,
+        by_category=dict(by_category.most_common()), by_status=dict(by_status.most_common()), amounts=amounts,
+        months=months, per_month=[per_month[m] for m in months],
+    )

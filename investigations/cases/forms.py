@@ -75,6 +75,7 @@ class NoteForm(StrippedForm):
     body = TextAreaField("Note", validators=[DataRequired(), Length(max=20_000)], render_kw={"rows": 3})
     occurred_at = DateTimeLocalField("When (leave empty for now)", validators=[Optional()],
                                      format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+    internal = BooleanField("Internal: leave it out of dossiers for news outlets and regulators", default=True)
 
 
 class StatusForm(StrippedForm):

@@ -161,7 +161,8 @@ def add_note_view(reference):
     require_editable(case)
     form = NoteForm()
     if form.validate_on_submit():
-        add_note(case, TimelineKind(form.kind.data), form.body.data, current_user, form.occurred_at.data)
+        add_note(case, TimelineKind(form.kind.data), form.body.data, current_user, form.occurred_at.data,
+                 internal=form.internal.data)
         db.session.commit()
         flash("Added to the timeline.", "success")
         return redirect(url_for("cases.detail", reference=case.reference) + "#timeline")

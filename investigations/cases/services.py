@@ -13,7 +13,7 @@ from ..businesses.services import find_or_create_business
 from ..database import increment_row
 from ..extensions import db
 from ..models import Case, CaseReferenceCounter, CaseTag, TimelineEntry, User, utcnow
-from ..models.cases import Status, TimelineKind
+from ..models.cases import PUBLIC_KINDS, Status, TimelineKind
 from ..permissions import can_move_case
 from .workflow import is_allowed_move
 
@@ -63,8 +63,11 @@ def _set_tags(case: Case, names: list[str]) -> None:
 
 
 def add_timeline(case: Case, kind: TimelineKind, body: str, author: User | None,
-                 occurred_at: datetime | None = None) -> TimelineEntry:
-    entry = TimelineEntry(kind=kind.value, body=body, author=author, occurred_at=occurred_at or utcnow())
+                 occurred_at: datetime | None = None, internal: bool | None = None) -> TimelineEntry:
+    if internal is None:
+        internal = kind not in PUBLIC_KINDS
+    entry = TimelineEntry(kind=kind.value, body=body, author=author, occurred_at=occurred_at or utcnow(),
+                          internal=internal)
     case.timeline.append(entry)
     return entry
 
@@ -72,17 +75,14 @@ def add_timeline(case: Case, kind: TimelineKind, body: str, author: User | None,
 def create_case(data: dict, author: User) -> tuple[Case, bool]:
     """File a new case; return (case, whether its business was created for it)."""
     business, business_created = find_or_create_business(data["business_name"])
-    case = Case(business=business, created_by=author, status=Status.NEW.value)
-    for field in CASE_FIELDS:
-        setattr(case, field, _clean(data.get(field)))
-    case.consent_to_publish = bool(data.get("consent_to_publish"))
-    case.currency = case.currency or current_app.config["DEFAULT_CURRENCY"]
-    case.date_received = case.date_received or date.today()
-    if author.role == "reporter":
-        case.assigned_to = author
-    _set_tags(case, parse_tags(data.get("tags")))
-    case.reference = next_reference(date.today().year)
+    fields = {field: _clean(data.get(field)) for field in CASE_FIELDS}
+    fields["consent_to_publish"] = bool(fields["consent_to_publish"])
+    fields["currency"] = fields["currency"] or current_app.config["DEFAULT_CURRENCY"]
+    fields["date_received"] = fields["date_received"] or date.today()
+    case = Case(reference=next_reference(date.today().year), business=business, created_by=author,
+                assigned_to=author if author.role == "reporter" else None, status=Status.NEW.value, **fields)
     db.session.add(case)
+    _set_tags(case, parse_tags(data.get("tags")))
     add_timeline(case, TimelineKind.CREATED, f"Case opened by {author.display_name}.", author)
     audit.record("case.create", case, business=business.name, title=case.title)
     return case, business_created
@@ -153,8 +153,8 @@ def assign_case(case: Case, assignee: User | None, actor: User) -> bool:
 
 
 def add_note(case: Case, kind: TimelineKind, body: str, author: User,
-             occurred_at: datetime | None = None) -> TimelineEntry:
-    entry = add_timeline(case, kind, body.strip(), author, occurred_at)
+             occurred_at: datetime | None = None, internal: bool = True) -> TimelineEntry:
+    entry = add_timeline(case, kind, body.strip(), author, occurred_at, internal=internal)
     db.session.flush()
     audit.record("case.note", case, kind=kind.value, entry_id=entry.id)
     return entry

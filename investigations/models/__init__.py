@@ -3,6 +3,7 @@ from .audit import AuditChainHead, AuditEvent
 from .businesses import Business, BusinessAlias
 from .cases import Case, CaseReferenceCounter, CaseTag, TimelineEntry
 from .common import utcnow
+from .dossiers import Dossier, DossierState
 from .evidence import Evidence, ExtractionState
 from .users import Role, User
 
@@ -14,6 +15,8 @@ __all__ = [
     "Case",
     "CaseReferenceCounter",
     "CaseTag",
+    "Dossier",
+    "DossierState",
     "Evidence",
     "ExtractionState",
     "Role",

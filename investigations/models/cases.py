@@ -76,6 +76,7 @@ class TimelineKind(str, enum.Enum):
     STATUS = "status"
     ASSIGNMENT = "assignment"
     RESPONSE = "response"
+    DOSSIER = "dossier"
 
     @property
     def label(self) -> str:
@@ -91,7 +92,10 @@ TIMELINE_LABELS = {
     TimelineKind.STATUS: "Status change",
     TimelineKind.ASSIGNMENT: "Assignment",
     TimelineKind.RESPONSE: "Business response",
+    TimelineKind.DOSSIER: "Dossier exported",
 }
+# Entries an outside recipient may read: the case's public course, not the newsroom's work on it.
+PUBLIC_KINDS = {TimelineKind.CREATED, TimelineKind.STATUS, TimelineKind.RESPONSE}
 NOTE_KINDS = [TimelineKind.NOTE, TimelineKind.CALL, TimelineKind.EMAIL, TimelineKind.MEETING]
 
 
@@ -210,6 +214,8 @@ class TimelineEntry(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
+    # Internal entries never leave the newsroom: dossiers for outside audiences omit them.
+    internal: Mapped[bool] = mapped_column(default=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,0 +1,110 @@
+"""Turning dossier templates into PDFs with WeasyPrint, through a URL fetcher that can reach
+nothing but the app's own static files and the evidence of the cases in the dossier."""
+import csv
+import io
+import mimetypes
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, render_template
+from weasyprint import HTML, Attachment
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from ..storage import EvidenceStore
+
+BASE_URL = "dossier://app/"
+
+
+def static_url(path: str) -> str:
+    return f"{BASE_URL}static/{path}"
+
+
+def photo_url(sha256: str) -> str:
+    return f"{BASE_URL}evidence/{sha256}/print"
+
+
+def original_url(sha256: str) -> str:
+    return f"{BASE_URL}evidence/{sha256}/original"
+
+
+class RefusedURL(ValueError):
+    pass
+
+
+class DossierURLFetcher(URLFetcher):
+    """Serves dossier://app/static/… from the static folder and dossier://app/evidence/<sha>/…
+    for the evidence in the dossier; refuses everything else (http, https, file, data, …)."""
+
+    def __init__(self, static_root: Path, store: EvidenceStore, allowed_hashes: set[str]):
+        super().__init__(allowed_protocols={"dossier"})
+        self.static_root = static_root.resolve()
+        self.store = store
+        self.allowed_hashes = allowed_hashes
+        self.served: list[str] = []
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        try:
+            path = self._resolve(url)
+        except RefusedURL:
+            self.refused.append(url)
+            raise
+        self.served.append(url)
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if "/evidence/" in url:
+            content_type = "image/jpeg" if url.endswith("/print") else "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
+
+    def _resolve(self, url: str) -> Path:
+        parts = urlsplit(url)
+        if parts.scheme != "dossier" or parts.netloc != "app" or parts.query or ".." in unquote(parts.path):
+            raise RefusedURL(f"Refused: {url}")
+        segments = unquote(parts.path).lstrip("/").split("/")
+        if segments[0] == "static" and len(segments) > 1:
+            path = (self.static_root / "/".join(segments[1:])).resolve()
+            if self.static_root in path.parents and path.is_file():
+                return path
+        elif segments[0] == "evidence" and len(segments) == 3 and segments[1] in self.allowed_hashes:
+            if segments[2] == "print":
+                return self.store.derived_path(segments[1], "print")
+            if segments[2] == "original":
+                return self.store.path_for(segments[1])
+        raise RefusedURL(f"Refused: {url}")
+
+
+@dataclass
+class RenderedPDF:
+    data: bytes
+    pages: int
+    fetcher: DossierURLFetcher
+    warnings: list[str] = field(default_factory=list)
+
+
+def _manifest(evidence_items) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["attachment", "original_name", "type", "size_bytes", "sha256"])
+    for item in evidence_items:
+        writer.writerow([f"{item.id}-{item.original_name}", item.original_name, item.media_type, item.size,
+                         item.sha256])
+    return out.getvalue().encode()
+
+
+def render_pdf(template: str, evidence_items: list, attach_originals: bool = False, **context) -> RenderedPDF:
+    """Render a dossier template to PDF. Only the given evidence can be embedded or attached."""
+    store = EvidenceStore(current_app.config["EVIDENCE_DIR"])
+    fetcher = DossierURLFetcher(Path(current_app.static_folder), store, {item.sha256 for item in evidence_items})
+    html = render_template(template, static_url=static_url, photo_url=photo_url, **context)
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
+    attachments = []
+    if attach_originals and evidence_items:
+        attachments = [
+            Attachment(url=original_url(item.sha256), url_fetcher=fetcher, name=f"{item.id}-{item.original_name}",
+                       description=f"{item.type_label}, SHA-256 {item.sha256}")
+            for item in evidence_items
+        ]
+        attachments.append(Attachment(string=_manifest(evidence_items), name="manifest.csv",
+                                      description="Names, types, sizes and SHA-256 of the attached files"))
+    data = document.write_pdf(attachments=attachments or None)
+    return RenderedPDF(data, len(document.pages), fetcher)

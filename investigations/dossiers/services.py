@@ -1,0 +1,161 @@
+"""Issuing dossiers: render, keep the file, record who issued what to whom, and verify copies."""
+import hashlib
+import io
+import os
+import re
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from .. import audit
+from ..businesses.services import complaint_pattern
+from ..cases.services import add_timeline
+from ..extensions import db
+from ..models import Business, Case, Dossier, DossierState, User, utcnow
+from ..models.cases import TimelineKind
+from .audiences import AUDIENCES, Audience, case_content
+from .render import render_pdf
+
+
+def dossier_dir() -> Path:
+    path = Path(current_app.config["DOSSIER_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def dossier_path(dossier: Dossier) -> Path:
+    return dossier_dir() / f"dossier-{dossier.id}.pdf"
+
+
+def start_dossier(audience: Audience, actor: User | None, case: Case | None = None,
+                  business: Business | None = None, with_originals: bool = False) -> Dossier:
+    dossier = Dossier(case=case, business=business, audience=audience.key, with_originals=with_originals,
+                      issued_by=actor, issued_by_label=actor.email if actor else "command line",
+                      state=DossierState.RENDERING.value)
+    db.session.add(dossier)
+    db.session.flush()
+    return dossier
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".rendering-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _common_context(dossier: Dossier, audience: Audience) -> dict:
+    return {"dossier": dossier, "audience": audience, "issued_at": utcnow(),
+            "issued_by": dossier.issued_by.display_name if dossier.issued_by else "the newsroom"}
+
+
+def render_dossier(dossier: Dossier) -> bytes:
+    """Render the PDF for a dossier row and record it as issued. The caller commits."""
+    audience = AUDIENCES[dossier.audience]
+    if dossier.case is not None:
+        cases = [dossier.case]
+        content = case_content(dossier.case, audience)
+        evidence = content.evidence
+        rendered = render_pdf("dossiers/case.html", evidence, attach_originals=dossier.with_originals,
+                              content=content, **_common_context(dossier, audience))
+    else:
+        cases = sorted(dossier.business.cases, key=lambda case: (case.date_received, case.id))
+        contents = [case_content(case, audience) for case in cases]
+        evidence = [item for content in contents for item in content.evidence]
+        pattern = complaint_pattern(cases)
+        rendered = render_pdf("dossiers/business.html", evidence, attach_originals=dossier.with_originals,
+                              business=dossier.business, contents=contents, pattern=pattern,
+                              chart=pattern.chart("Complaints received per month"),
+                              **_common_context(dossier, audience))
+    _write_atomically(dossier_path(dossier), rendered.data)
+    dossier.sha256 = hashlib.sha256(rendered.data).hexdigest()
+    dossier.size, dossier.pages = len(rendered.data), rendered.pages
+    dossier.state, dossier.issued_at = DossierState.READY.value, utcnow()
+    subject = dossier.case or dossier.business
+    audit.record("dossier.export", subject, actor=dossier.issued_by, actor_label=dossier.issued_by_label,
+                 dossier=dossier.id, audience=audience.key, sha256=dossier.sha256, pages=dossier.pages,
+                 with_originals=dossier.with_originals)
+    for item in evidence:
+        audit.record("evidence.export", item, actor=dossier.issued_by, actor_label=dossier.issued_by_label,
+                     via=f"dossier {dossier.id}", audience=audience.key)
+    for case in cases:
+        what = "This case's dossier" if dossier.case else f"The dossier of {dossier.business.name}"
+        add_timeline(case, TimelineKind.DOSSIER,
+                     f"{what} (#{dossier.id}, {audience.label}) was exported by {dossier.issued_by_label}; "
+                     f"SHA-256 {dossier.sha256}.", dossier.issued_by)
+    return rendered.data
+
+
+def issue_now(dossier: Dossier) -> bytes:
+    """Render in this request or command, committing the result."""
+    data = render_dossier(dossier)
+    db.session.commit()
+    return data
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def issue_in_background(dossier_id: int) -> None:
+    """Large business dossiers render in a worker thread; the status page offers the file when ready."""
+    app = current_app._get_current_object()
+
+    def work():
+        with app.app_context():
+            dossier = db.session.get(Dossier, dossier_id)
+            try:
+                render_dossier(dossier)
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                app.logger.exception("Rendering dossier %s failed", dossier_id)
+                dossier = db.session.get(Dossier, dossier_id)
+                dossier.state, dossier.error = DossierState.FAILED.value, str(error)[:2000]
+                db.session.commit()
+
+    if app.config["DOSSIER_RENDERING"] == "inline":
+        work()
+        return
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier")
+    _executor.submit(work)
+
+
+@dataclass
+class Verification:
+    sha256: str
+    issued: Dossier | None  # the dossier this exact file is
+    claimed: Dossier | None  # the dossier the file says it is, when it is not that exact file
+
+
+def verify_copy(data: bytes) -> Verification:
+    """Is this exact file a dossier the app issued? If not, which one does it claim to be?"""
+    sha256 = hashlib.sha256(data).hexdigest()
+    issued = db.session.scalar(select(Dossier).where(Dossier.sha256 == sha256))
+    claimed = None
+    if issued is None:
+        claimed_id = _claimed_dossier_id(data)
+        claimed = db.session.get(Dossier, claimed_id) if claimed_id else None
+    return Verification(sha256, issued, claimed)
+
+
+def _claimed_dossier_id(data: bytes) -> int | None:
+    """The dossier number in the PDF's keywords ("dossier-42"), if the file still says one."""
+    try:
+        keywords = str(PdfReader(io.BytesIO(data), strict=False).metadata.get("/Keywords", ""))
+    except Exception:  # a damaged or hostile file: it simply claims nothing
+        return None
+    match = re.search(r"\bdossier-(\d{1,12})\b", keywords)
+    return int(match.group(1)) if match else None
