@@ -30,7 +30,7 @@ from investigations.cases.services import create_case  # noqa: E402
 from investigations.dossiers.audiences import AUDIENCES, case_content  # noqa: E402
 from investigations.dossiers.render import BASE_URL, DossierURLFetcher, photo_url, static_url  # noqa: E402
 from investigations.dossiers.services import issue_now, start_dossier  # noqa: E402
-from investigations.evidence.services import Upload, add_evidence  # noqa: E402
+from investigations.evidence.services import Upload, add_evidence, finish_upload  # noqa: E402
 from investigations.extensions import db  # noqa: E402
 from investigations.storage import EvidenceStore  # noqa: E402
 
@@ -101,8 +101,9 @@ def main() -> None:
         case, _ = create_case(base, editor)
         db.session.commit()
         started = time.perf_counter()
-        add_evidence(case, [Upload(io.BytesIO(p), f"photo-{i}.jpg") for i, p in enumerate(photos)], editor)
+        uploaded = add_evidence(case, [Upload(io.BytesIO(p), f"photo-{i}.jpg") for i, p in enumerate(photos)], editor)
         db.session.commit()
+        finish_upload(uploaded)
         upload_s = time.perf_counter() - started
 
         def export_case():

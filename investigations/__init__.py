@@ -3,6 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import cli, errors
 from .config import REPO_ROOT, Config
@@ -22,6 +23,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(Config(instance_dir).as_dict())
     app.config.update(overrides or {})
 
+    # Ids in URLs stay within what the databases store, so /evidence/99999999999999999999 is a 404.
+    app.url_map.converters["int"] = BoundedIntConverter
     configure_extensions(app)
     configure_blueprints(app)
     configure_templates(app)
@@ -31,6 +34,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, **kwargs)
 
 
 def configure_extensions(app: Flask) -> None:

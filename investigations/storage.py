@@ -2,14 +2,17 @@
 
 A file is streamed into tmp/ while it is hashed, fsynced, then linked into
 objects/ab/cd/<sha256> (a link never replaces an existing file, so stored bytes are
-never overwritten) and made read-only. The database row is written only after that;
-callers remove a newly stored object again if their transaction fails. Temporary files
-left by a crashed process are removed at the next start.
+never overwritten) and made read-only. The database row is written only after that.
+The temporary file stays, locked, until the caller's transaction has committed
+(finish) or failed (discard, and remove the object if this upload created it), so a
+concurrent clean-up can never leave a committed row without its file. Temporary files
+whose lock is free belong to a crashed process and are removed at the next start.
 """
+import fcntl
 import hashlib
 import os
-import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,11 +28,19 @@ class TooLarge(ValueError):
 
 @dataclass
 class StagedFile:
-    """Bytes received and hashed, waiting in tmp/ to be stored or discarded."""
+    """Bytes received and hashed, waiting in tmp/ (locked by lock_fd) to be stored or discarded."""
 
     temp_path: Path
     sha256: str
     size: int
+    lock_fd: int | None = None
+    created_object: bool = False
+
+    def release(self) -> None:
+        self.temp_path.unlink(missing_ok=True)
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -60,16 +71,15 @@ class EvidenceStore:
         self.path_for(sha256)  # validates the digest
         return self.derived / sha256[:2] / f"{sha256}-{variant}.jpg"
 
-    def _temp_prefix(self) -> str:
-        return f"{socket.gethostname()}~{os.getpid()}~"
-
     def receive(self, stream: BinaryIO, max_bytes: int) -> StagedFile:
         """Copy `stream` into tmp/ while hashing it; TooLarge (and nothing kept) past max_bytes."""
         self.ensure_dirs()
         digest, size = hashlib.sha256(), 0
-        fd, name = tempfile.mkstemp(prefix=self._temp_prefix(), dir=self.tmp)
+        fd, name = tempfile.mkstemp(prefix="upload-", dir=self.tmp)
+        staged = StagedFile(Path(name), "", 0, lock_fd=fd)
         try:
-            with os.fdopen(fd, "wb") as out:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "in use" until released, even across hosts' restarts
+            with open(os.dup(fd), "wb") as out:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
@@ -79,27 +89,46 @@ class EvidenceStore:
                 out.flush()
                 os.fsync(out.fileno())
         except BaseException:
-            Path(name).unlink(missing_ok=True)
+            staged.release()
             raise
-        return StagedFile(Path(name), digest.hexdigest(), size)
+        staged.sha256, staged.size = digest.hexdigest(), size
+        return staged
 
     def store(self, staged: StagedFile) -> bool:
-        """Move a staged file into objects/; return True if these bytes were not stored before."""
+        """Link a staged file into objects/; return True if these bytes were not stored before."""
         final = self.path_for(staged.sha256)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self._make_dirs(final.parent)
         try:
             os.link(staged.temp_path, final)  # fails if present: stored bytes are never replaced
-            created = True
+            staged.created_object = True
         except FileExistsError:
-            created = False
-        staged.temp_path.unlink(missing_ok=True)
-        if created:
+            staged.created_object = False
+        if staged.created_object:
             os.chmod(final, 0o444)
             _fsync_dir(final.parent)
-        return created
+        return staged.created_object
+
+    def finish(self, staged: StagedFile) -> None:
+        """After the rows are committed: make sure the object is there, then drop the temporary file."""
+        final = self.path_for(staged.sha256)
+        if not final.exists():  # removed by a concurrent upload's clean-up after its own failure
+            self._make_dirs(final.parent)
+            os.link(staged.temp_path, final)
+            _fsync_dir(final.parent)
+        staged.release()
 
     def discard(self, staged: StagedFile) -> None:
-        staged.temp_path.unlink(missing_ok=True)
+        staged.release()
+
+    def _make_dirs(self, directory: Path) -> None:
+        """Create objects/ab/cd and fsync each new level into its parent, so a power cut keeps them."""
+        missing = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for new in reversed(missing):
+            new.mkdir(exist_ok=True)
+            _fsync_dir(new.parent)
 
     def remove(self, sha256: str) -> None:
         """Remove an object (and what was derived from it); only for bytes no row refers to."""
@@ -118,27 +147,30 @@ class EvidenceStore:
                 digest.update(chunk)
         return digest.hexdigest()
 
-    def clean_stale_temp(self) -> int:
-        """Remove temporary files of processes on this host that no longer run; return how many."""
-        if not self.tmp.is_dir():
-            return 0
-        host = socket.gethostname()
+    def clean_stale_temp(self, part_age_seconds: int = 3600) -> int:
+        """Remove temporary files nobody holds any more (their writer crashed); return how many.
+
+        Half-written thumbnails (derived/**/*.part) older than `part_age_seconds` go too.
+        """
         removed = 0
-        for path in self.tmp.iterdir():
-            parts = path.name.split("~")
-            if len(parts) < 3 or parts[0] != host or not parts[1].isdigit():
-                continue
-            if not _process_alive(int(parts[1])):
+        if self.tmp.is_dir():
+            for path in self.tmp.iterdir():
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except FileNotFoundError:
+                    continue
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live upload holds it
+                finally:
+                    os.close(fd)
                 path.unlink(missing_ok=True)
                 removed += 1
+        if self.derived.is_dir():
+            cutoff = time.time() - part_age_seconds
+            for path in self.derived.rglob("*.part"):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+                    removed += 1
         return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -83,8 +83,10 @@ def docx(paragraphs) -> bytes:
     body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types '
-                         'xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.'
+                         'org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType='
+                         '"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+                         '</Types>')
         archive.writestr("word/document.xml", '<?xml version="1.0"?><w:document xmlns:w="http://schemas.'
                          f'openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>')
     return out.getvalue()

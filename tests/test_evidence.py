@@ -210,15 +210,13 @@ def test_a_failure_between_file_and_database_leaves_nothing_behind(rita_case, mo
 def test_temporary_files_of_a_crashed_process_are_removed_at_the_next_start(app_factory, app):
     store = EvidenceStore(current_app.config["EVIDENCE_DIR"])
     store.ensure_dirs()
-    import socket
-
-    dead_pid = 4_000_000  # above the kernel's pid limit: no such process
-    stray = store.tmp / f"{socket.gethostname()}~{dead_pid}~abc123"
+    stray = store.tmp / "upload-crashed"  # its writer died: nobody holds its lock
     stray.write_bytes(b"half an upload")
-    live = store.tmp / f"{socket.gethostname()}~{os.getpid()}~def456"
-    live.write_bytes(b"an upload in progress")
+    live = store.receive(io.BytesIO(b"an upload in progress"), 1024)  # held by this process
     app_factory()  # the next start
-    assert not stray.exists() and live.exists()
+    assert not stray.exists() and live.temp_path.exists()
+    store.discard(live)
+    assert not live.temp_path.exists()
 
 
 def test_the_same_bytes_are_stored_once(rita_case, login):
@@ -378,3 +376,124 @@ def test_download_all_gives_originals_and_a_manifest(rita_case):
             assert entry["uploaded_by"] == "rita@example.org" and int(entry["size_bytes"]) == len(content)
         assert all(not name.startswith(("/", "..")) and ".." not in name for name in archive.namelist())
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "case.evidence_zip")) == 1
+
+
+# --- Hostile and odd files (from review) ---------------------------------------------------------
+
+def test_a_reporter_cannot_add_evidence_to_a_published_case(rita_case, login):
+    rita, reference = rita_case
+    rita.post(f"/cases/{reference}/status", data={"status": "investigating"})
+    login("eve").post(f"/cases/{reference}/status", data={"status": "published"})
+    assert upload(rita, reference, ("late.txt", b"late evidence\n")).status_code == 403
+    assert evidence_rows() == [] and not temp_files()
+
+
+def test_an_html_mail_full_of_unclosed_tags_is_read_quickly(rita_case):
+    rita, reference = rita_case
+    mail = (b"From: a@example.org\r\nSubject: spam\r\nContent-Type: text/html\r\n\r\n" + b"<script>" * 40_000
+            + b"<p>visible words</p>")
+    started = time.perf_counter()
+    upload(rita, reference, ("m.eml", mail))
+    assert time.perf_counter() - started < 5
+    assert evidence_rows()[0].extraction_state == "done"
+
+
+@pytest.mark.parametrize("brand,outcome", [
+    (b"heic", "HEIC and AVIF photos are not accepted yet"),
+    (b"qt  ", "This video format is not accepted"),
+    (b"isom", "video/mp4"),
+    (b"M4A ", "audio/mp4"),
+])
+def test_iso_media_files_are_told_apart(rita_case, brand, outcome):
+    rita, reference = rita_case
+    content = b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x00\x00" + brand + b"\x00" * 200
+    response = upload(rita, reference, ("clip.mp4", content))
+    rows = evidence_rows()
+    if outcome.startswith(("video/", "audio/")):
+        assert rows[0].media_type == outcome
+    else:
+        assert rows == [] and outcome in rita.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_damaged_photo_does_not_break_the_upload(rita_case):
+    rita, reference = rita_case
+    broken = bytearray(files.png(size=(400, 300)))
+    broken[60:-20] = b"\xaa" * len(broken[60:-20])  # a valid header, then garbage where the pixels were
+    response = upload(rita, reference, ("a.txt", b"first\n"), ("broken.png", broken), ("c.txt", b"third\n"))
+    assert response.status_code == 302
+    names = {row.original_name: row for row in evidence_rows()}
+    assert set(names) == {"a.txt", "broken.png", "c.txt"}  # kept as received; its preview may be partial
+    assert not temp_files()
+
+
+@pytest.mark.parametrize("content,reason", [
+    (b"PK\x03\x04\x0e\x00" + b"\x00" * 40 + b"PK\x05\x06" + b"\x00" * 18, "ZIP archives are not accepted"),
+])
+def test_malformed_archives_are_refused_not_crashed_on(rita_case, content, reason):
+    rita, reference = rita_case
+    response = upload(rita, reference, ("x.docx", content))
+    assert reason in rita.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_office_files_with_macros_are_refused(rita_case):
+    rita, reference = rita_case
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        with zipfile.ZipFile(io.BytesIO(files.docx(["hello"]))) as plain:
+            for name in plain.namelist():
+                archive.writestr(name, plain.read(name))
+        archive.writestr("word/vbaProject.bin", b"\x00macro")
+    response = upload(rita, reference, ("contract.docx", buffer.getvalue()))
+    assert "with macros" in rita.get(response.headers["Location"]).get_data(as_text=True)
+    assert evidence_rows() == []
+
+
+def test_downloads_are_named_by_their_real_type(rita_case):
+    rita, reference = rita_case
+    upload(rita, reference, ("run.vbs", b"MsgBox 1\n"), ("photo.exe.txt", files.png()))
+    text, image = evidence_rows()
+    assert 'filename=run.txt' in rita.get(f"/evidence/{text.id}/download").headers["Content-Disposition"]
+    assert 'filename=photo.exe.png' in rita.get(f"/evidence/{image.id}/download").headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("content,media_type", [
+    ("Notes from the call: refused.\n".encode("utf-16"), "text/plain"),
+    ("Café receipt: 12,50 €\n".encode("cp1252"), "text/plain"),
+    (b"From: Rita\nThe store owner said no.\n", "text/plain"),
+])
+def test_text_in_other_encodings_is_text(rita_case, content, media_type):
+    rita, reference = rita_case
+    upload(rita, reference, ("notes.txt", content))
+    assert evidence_rows()[0].media_type == media_type
+
+
+def test_html_in_utf16_is_still_refused(rita_case):
+    rita, reference = rita_case
+    upload(rita, reference, ("page.txt", "<html><script>alert(1)</script></html>".encode("utf-16")))
+    assert evidence_rows() == []
+
+
+def test_the_manifest_cannot_run_formulas(rita_case):
+    rita, reference = rita_case
+    upload(rita, reference, ("a.txt", b"x\n"), caption='=cmd|" /C calc"!A0')
+    with zipfile.ZipFile(io.BytesIO(rita.get(f"/cases/{reference}/evidence.zip").data)) as archive:
+        manifest = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode())))
+    assert manifest[0]["caption"] == "'=cmd|\" /C calc\"!A0"
+
+
+def test_a_missing_stored_file_gives_a_clear_404_not_an_error(rita_case):
+    rita, reference = rita_case
+    upload(rita, reference, ("a.txt", b"x\n"))
+    row = evidence_rows()[0]
+    EvidenceStore(current_app.config["EVIDENCE_DIR"]).path_for(row.sha256).unlink()
+    response = rita.get(f"/evidence/{row.id}/download")
+    assert response.status_code == 404 and "flask evidence verify" in response.get_data(as_text=True)
+    with zipfile.ZipFile(io.BytesIO(rita.get(f"/cases/{reference}/evidence.zip").data)) as archive:
+        assert "MISSING FROM STORAGE" in archive.read("manifest.csv").decode()
+
+
+def test_huge_ids_are_not_found(rita_case):
+    rita, _ = rita_case
+    for url in ("/evidence/99999999999999999999", "/evidence/99999999999999999999/download",
+                "/dossiers/99999999999999999999"):
+        assert rita.get(url).status_code == 404

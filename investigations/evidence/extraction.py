@@ -5,12 +5,12 @@ photos and scanned PDF pages are read by OCR with Tesseract when it is installed
 """
 import email
 import email.policy
-import html
 import re
 import shutil
 import subprocess
 import tempfile
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 from defusedxml import ElementTree  # refuses entity expansion (billion laughs)
@@ -30,7 +30,12 @@ def ocr_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
+MAX_HTML_CHARS = 2_000_000
+OCR_MAX_PIXELS = 25_000_000  # per page: about A4 at 300 dpi is 8.7 million
+
+
 def _cap(text: str) -> str:
+    text = text[: MAX_TEXT_CHARS * 2].replace("\x00", "")  # PostgreSQL refuses NUL in text
     text = re.sub(r"[ \t]+\n", "\n", text).strip()
     return text[:MAX_TEXT_CHARS]
 
@@ -67,7 +72,10 @@ def _from_pdf(path: Path) -> tuple[str, str]:
         # Little or no text layer: a scan. Read the first pages by OCR.
         scanned = []
         for i in range(min(len(pdf), OCR_MAX_PAGES)):
-            bitmap = pdf[i].render(scale=300 / 72)
+            width, height = pdf[i].get_size()  # in points
+            # 300 dpi, but never more pixels than OCR_MAX_PIXELS, whatever size the page claims to be
+            scale = min(300 / 72, (OCR_MAX_PIXELS / max(width * height, 1)) ** 0.5)
+            bitmap = pdf[i].render(scale=scale)
             scanned.append(_ocr_image(bitmap.to_pil()))
         return "\n\n".join(scanned), "ocr"
     finally:
@@ -79,9 +87,34 @@ def _from_text(path: Path) -> tuple[str, str]:
     return data.decode("utf-8", "replace"), "text"
 
 
+class _TextOfHTML(HTMLParser):
+    """Collects the text of an HTML e-mail part, skipping scripts and styles (linear time)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skipping += 1
+        elif tag in ("br", "p", "div", "tr", "li"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
 def _strip_html(markup: str) -> str:
-    markup = re.sub(r"(?is)<(script|style).*?</\1>", " ", markup)
-    return html.unescape(re.sub(r"<[^>]+>", " ", markup))
+    parser = _TextOfHTML()
+    parser.feed(markup[:MAX_HTML_CHARS])
+    parser.close()
+    return re.sub(r"\n\s*\n+", "\n\n", "".join(parser.parts))
 
 
 def _from_email(path: Path) -> tuple[str, str]:
@@ -110,15 +143,22 @@ def _from_email(path: Path) -> tuple[str, str]:
 
 
 def _xml_text(archive: zipfile.ZipFile, name: str, paragraph_tag: str) -> str:
+    """The text of each paragraph, read as a stream and stopped once there is enough."""
     info = archive.getinfo(name)
     if info.file_size > MAX_XML_BYTES:
         raise ValueError("The document is too large to read.")
-    root = ElementTree.fromstring(archive.read(name))
-    paragraphs = []
-    for paragraph in root.iter():
-        if paragraph.tag.endswith(paragraph_tag):
-            paragraphs.append("".join(node.text or "" for node in paragraph.iter() if node.tag.endswith("}t")))
-    return "\n".join(p for p in paragraphs if p)
+    paragraphs, total = [], 0
+    with archive.open(info) as stream:
+        for _event, element in ElementTree.iterparse(stream, events=("end",)):
+            if element.tag.endswith(paragraph_tag):
+                text = "".join(node.text or "" for node in element.iter() if node.tag.endswith("}t"))
+                if text:
+                    paragraphs.append(text)
+                    total += len(text) + 1
+                element.clear()
+                if total > MAX_TEXT_CHARS:
+                    break
+    return "\n".join(paragraphs)
 
 
 def _from_docx(path: Path) -> tuple[str, str]:

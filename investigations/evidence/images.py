@@ -70,9 +70,9 @@ def make_copies(path: Path, targets: dict[Path, int], max_pixels: int) -> None:
         if image.format == "JPEG":
             image.draft("RGB", (largest, largest))  # let the decoder scale down: much faster
         try:
-            upright = ImageOps.exif_transpose(image)
-            upright.load()
-        except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            image.thumbnail((largest, largest), Image.Resampling.LANCZOS)  # shrink in place before any copy
+            upright = ImageOps.exif_transpose(image)  # the EXIF orientation survives the shrinking
+        except Exception as error:  # damaged data fails in many ways inside decoders
             raise RefusedFile("This image could not be decoded.") from error
         if upright.mode not in ("RGB", "L"):
             background = Image.new("RGB", upright.size, "white")

@@ -7,16 +7,20 @@ from .. import audit
 from ..cases.queries import get_visible_case
 from ..errors import wants_json
 from ..extensions import db
-from ..permissions import editor_only, signed_in
+from ..permissions import can_edit_case, editor_only, signed_in
 from ..storage import TooLarge
 from . import bp
 from .forms import UploadForm, WithdrawForm
 from .services import (
     Upload,
+    UploadResult,
+    abandon_upload,
     add_evidence,
     custody_log,
-    forget_new_objects,
+    download_name,
+    finish_upload,
     get_visible_evidence,
+    make_image_copies,
     schedule_extraction,
     store,
     withdraw,
@@ -44,6 +48,8 @@ def _uploads_from_request() -> list[Upload]:
 @signed_in
 def upload(reference):
     case = get_visible_case(reference, current_user)
+    if not can_edit_case(current_user, case):
+        abort(403, "Published and closed cases are changed by editors; ask one to reopen it.")
     form = UploadForm()
     if not form.validate_on_submit():
         abort(400)
@@ -51,17 +57,17 @@ def upload(reference):
     if not uploads:
         flash("Choose one or more files to upload.", "error")
         return redirect(url_for("cases.detail", reference=case.reference) + "#evidence")
+    result = UploadResult()
     try:
-        result = add_evidence(case, uploads, current_user)
-    except TooLarge:
-        db.session.rollback()
-        abort(413)
-    try:
+        add_evidence(case, uploads, current_user, result)
         db.session.commit()
-    except Exception:
+    except BaseException as error:
         db.session.rollback()
-        forget_new_objects(result)
+        abandon_upload(result)  # nothing of a failed upload stays behind
+        if isinstance(error, TooLarge):
+            abort(413)
         raise
+    finish_upload(result)
     schedule_extraction([evidence.id for evidence in result.added])
     if result.added:
         flash(f"{len(result.added)} file{'s' if len(result.added) != 1 else ''} added to {case.reference}.", "success")
@@ -91,10 +97,13 @@ def detail(evidence_id):
 @signed_in
 def download(evidence_id):
     evidence = get_visible_evidence(evidence_id, current_user)
+    path = store().path_for(evidence.sha256)
+    if not path.is_file():
+        abort(404, "The stored file is missing. An admin should run `flask evidence verify`.")
     audit.record("evidence.download", evidence)
     db.session.commit()
-    response = send_file(store().path_for(evidence.sha256), mimetype="application/octet-stream",
-                         as_attachment=True, download_name=evidence.original_name, max_age=0)
+    response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
+                         download_name=download_name(evidence), max_age=0)
     response.headers.update(SAFE_HEADERS)
     return response
 
@@ -104,12 +113,13 @@ def download(evidence_id):
 def image(evidence_id, variant):
     """A JPEG made by the app from a photo: the list's thumbnail, or the page's preview (audited)."""
     evidence = get_visible_evidence(evidence_id, current_user)
-    if not evidence.has_thumbnail:
+    path = store().derived_path(evidence.sha256, variant)
+    if not evidence.has_thumbnail or (not path.is_file() and not make_image_copies(evidence.sha256)):
         abort(404)
     if variant == "print":
         audit.record("evidence.view", evidence, via="preview")
         db.session.commit()
-    response = send_file(store().derived_path(evidence.sha256, variant), mimetype="image/jpeg", max_age=0)
+    response = send_file(path, mimetype="image/jpeg", max_age=0)
     response.headers.update(SAFE_HEADERS)
     return response
 

@@ -19,7 +19,7 @@ from ..permissions import require, visible_cases_clause
 from ..storage import EvidenceStore, StagedFile
 from . import images
 from .extraction import NothingToExtract, extract_text
-from .filetypes import FileType, RefusedFile, detect
+from .filetypes import EXTENSIONS, FileType, RefusedFile, detect
 
 
 def store() -> EvidenceStore:
@@ -49,8 +49,8 @@ class Upload:
 class UploadResult:
     added: list[Evidence] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (display name, reason)
-    new_objects: list[str] = field(default_factory=list)  # hashes stored for the first time
     repeats: list[str] = field(default_factory=list)  # names of files identical to one already on the case
+    staged: list[StagedFile] = field(default_factory=list)  # received files, until finished or abandoned
 
 
 @dataclass
@@ -61,42 +61,37 @@ class _Checked:
     image_info: images.ImageInfo | None
 
 
-def add_evidence(case: Case, uploads: Iterable[Upload], uploader: User) -> UploadResult:
+def add_evidence(case: Case, uploads: Iterable[Upload], uploader: User,
+                 result: UploadResult | None = None) -> UploadResult:
     """Receive every file, refuse what is not acceptable, store the rest and add their rows.
 
-    Raises TooLarge (nothing stored) if any file is over the limit. The caller commits; if the
-    commit fails it must call forget_new_objects(result) so no file is left without its row.
+    Raises TooLarge if any file is over the limit. Then, and on any other failure, the caller
+    rolls back and calls abandon_upload(result); after a successful commit, finish_upload(result).
+    Pass `result` to keep hold of what was received when this raises.
     """
+    result = result if result is not None else UploadResult()
     evidence_store = store()
     limit = current_app.config["MAX_UPLOAD_MB"] * 2**20
     max_pixels = current_app.config["MAX_IMAGE_MEGAPIXELS"] * 1_000_000
-    result, checked, staged_all = UploadResult(), [], []
-    try:
-        for upload in uploads:
-            staged = evidence_store.receive(upload.stream, limit)
-            staged_all.append(staged)
-            name = display_name(upload.filename)
-            try:
-                file_type = detect(staged.temp_path)
-                info = images.inspect(staged.temp_path, max_pixels) if file_type.kind == "image" else None
-            except RefusedFile as error:
-                result.refused.append((name, str(error)))
-                continue
-            checked.append(_Checked(upload, staged, file_type, info))
-    except BaseException:  # TooLarge, or a broken connection: keep nothing of this submission
-        for staged in staged_all:
+    checked = []
+    for upload in uploads:
+        staged = evidence_store.receive(upload.stream, limit)
+        result.staged.append(staged)
+        name = display_name(upload.filename)
+        try:
+            file_type = detect(staged.temp_path)
+            info = images.inspect(staged.temp_path, max_pixels) if file_type.kind == "image" else None
+        except RefusedFile as error:
+            result.refused.append((name, str(error)))
             evidence_store.discard(staged)
-        raise
-    for staged in staged_all:
-        if not any(item.staged is staged for item in checked):
-            evidence_store.discard(staged)
+            continue
+        checked.append(_Checked(upload, staged, file_type, info))
 
     already_on_case = {evidence.sha256 for evidence in case.evidence}
     for item in checked:
         if item.staged.sha256 in already_on_case:
             result.repeats.append(display_name(item.upload.filename))
-        if evidence_store.store(item.staged):
-            result.new_objects.append(item.staged.sha256)
+        evidence_store.store(item.staged)
         evidence = Evidence(
             case=case, sha256=item.staged.sha256, size=item.staged.size, media_type=item.file_type.media_type,
             kind=item.file_type.kind, type_label=item.file_type.label,
@@ -107,7 +102,7 @@ def add_evidence(case: Case, uploads: Iterable[Upload], uploader: User) -> Uploa
         if item.image_info:
             evidence.width, evidence.height = item.image_info.width, item.image_info.height
             evidence.gps_location = item.image_info.gps_location
-            evidence.has_thumbnail = _make_image_copies(evidence_store, item.staged.sha256, max_pixels)
+            evidence.has_thumbnail = make_image_copies(item.staged.sha256)
         db.session.add(evidence)
         db.session.flush()
         audit.record("evidence.upload", evidence, case=case.reference, sha256=evidence.sha256, size=evidence.size,
@@ -116,23 +111,36 @@ def add_evidence(case: Case, uploads: Iterable[Upload], uploader: User) -> Uploa
     return result
 
 
-def _make_image_copies(evidence_store: EvidenceStore, sha256: str, max_pixels: int) -> bool:
+def finish_upload(result: UploadResult) -> None:
+    """After the commit: the rows are in; drop the temporary files (restoring any object a
+    concurrent clean-up removed meanwhile)."""
+    evidence_store = store()
+    for staged in result.staged:
+        if staged.lock_fd is not None:  # refused files were released already
+            evidence_store.finish(staged)
+
+
+def abandon_upload(result: UploadResult) -> None:
+    """After a failure and rollback: keep nothing of this upload that no committed row refers to."""
+    evidence_store = store()
+    for staged in result.staged:
+        if staged.created_object and staged.sha256 and db.session.scalar(
+                select(Evidence.id).where(Evidence.sha256 == staged.sha256).limit(1)) is None:
+            evidence_store.remove(staged.sha256)
+        evidence_store.discard(staged)
+
+
+def make_image_copies(sha256: str) -> bool:
+    """Make the thumbnail and print copy of a stored photo; False (no preview) if it cannot be decoded."""
+    evidence_store = store()
     try:
         images.make_copies(evidence_store.path_for(sha256), {
             evidence_store.derived_path(sha256, "thumb"): images.THUMB_PX,
             evidence_store.derived_path(sha256, "print"): images.PRINT_PX,
-        }, max_pixels)
+        }, current_app.config["MAX_IMAGE_MEGAPIXELS"] * 1_000_000)
     except RefusedFile:
         return False  # the original is kept as received; it just has no preview
     return True
-
-
-def forget_new_objects(result: UploadResult) -> None:
-    """After a failed commit: remove the files this submission stored, unless a row refers to them."""
-    evidence_store = store()
-    for sha256 in result.new_objects:
-        if db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is None:
-            evidence_store.remove(sha256)
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -184,7 +192,15 @@ def run_extraction(evidence_id: int) -> None:
         evidence.extraction_state, evidence.extraction_method = ExtractionState.DONE.value, method
         evidence.extracted_text, evidence.extraction_error = text, None
     evidence.extracted_at = utcnow()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        current_app.logger.warning("Saving the text of evidence %s failed: %s", evidence_id, error)
+        evidence = db.session.get(Evidence, evidence_id)
+        evidence.extraction_state = ExtractionState.FAILED.value
+        evidence.extraction_error, evidence.extracted_text = f"Could not save the text: {error}"[:500], None
+        db.session.commit()
 
 
 def schedule_extraction(evidence_ids: list[int]) -> None:
@@ -200,7 +216,11 @@ def schedule_extraction(evidence_ids: list[int]) -> None:
     def work():
         with app.app_context():
             for evidence_id in evidence_ids:
-                run_extraction(evidence_id)
+                try:
+                    run_extraction(evidence_id)
+                except Exception:  # one file's trouble must not stop the others
+                    db.session.rollback()
+                    app.logger.exception("Text extraction of evidence %s failed", evidence_id)
 
     global _executor
     if _executor is None:
@@ -212,11 +232,19 @@ def schedule_extraction(evidence_ids: list[int]) -> None:
 
 MANIFEST_FIELDS = ["file", "original_name", "type", "size_bytes", "sha256", "uploaded_by", "uploaded_at", "caption",
                    "source", "withdrawn"]
+ALREADY_COMPRESSED = {"image", "audio", "video", "pdf", "document", "spreadsheet"}
 
 
-def _zip_name(index: int, evidence: Evidence, extension: str) -> str:
-    stem = re.sub(r"[^\w.\- ]+", "_", Path(evidence.original_name).stem)[:80].strip() or "file"
-    return f"{index:03d}-{stem}.{extension}"
+def download_name(evidence: Evidence) -> str:
+    """The original name with the extension of the detected type: a text file named run.vbs downloads
+    as run.txt, so opening it never runs it."""
+    stem = Path(evidence.original_name).stem.strip() or "evidence"
+    return f"{stem[:120]}.{EXTENSIONS.get(evidence.media_type, 'bin')}"
+
+
+def _spreadsheet_safe(value: str) -> str:
+    """Keep a manifest cell from being read as a formula by a spreadsheet."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def write_case_zip(case: Case, evidence_list: list[Evidence], out: io.BufferedIOBase, actor: User) -> None:
@@ -225,20 +253,25 @@ def write_case_zip(case: Case, evidence_list: list[Evidence], out: io.BufferedIO
     manifest = io.StringIO()
     writer = csv.DictWriter(manifest, fieldnames=MANIFEST_FIELDS)
     writer.writeheader()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(out, "w") as archive:
         for index, evidence in enumerate(evidence_list, start=1):
             path = evidence_store.path_for(evidence.sha256)
-            name = _zip_name(index, evidence, detect(path).extension)  # extension from the content
-            archive.write(path, f"evidence/{name}")
-            writer.writerow({
-                "file": f"evidence/{name}", "original_name": evidence.original_name, "type": evidence.media_type,
+            safe_name = re.sub(r"[^\w.\- ]+", "_", download_name(evidence))
+            name = f"evidence/{index:03d}-{safe_name}"
+            if path.is_file():
+                compression = zipfile.ZIP_STORED if evidence.kind in ALREADY_COMPRESSED else zipfile.ZIP_DEFLATED
+                archive.write(path, name, compress_type=compression)
+                audit.record("evidence.export", evidence, actor=actor, case=case.reference, via="zip")
+            else:
+                name = "MISSING FROM STORAGE (run flask evidence verify)"
+            writer.writerow({key: _spreadsheet_safe(str(value)) for key, value in {
+                "file": name, "original_name": evidence.original_name, "type": evidence.media_type,
                 "size_bytes": evidence.size, "sha256": evidence.sha256, "uploaded_by": evidence.uploaded_by.email,
                 "uploaded_at": evidence.uploaded_at.isoformat(timespec="seconds") + "Z",
                 "caption": evidence.caption or "", "source": evidence.source or "",
-                "withdrawn": evidence.withdrawal_reason or "" if evidence.is_withdrawn else "",
-            })
-            audit.record("evidence.export", evidence, actor=actor, case=case.reference, via="zip")
-        archive.writestr("manifest.csv", manifest.getvalue())
+                "withdrawn": (evidence.withdrawal_reason or "") if evidence.is_withdrawn else "",
+            }.items()})
+        archive.writestr("manifest.csv", manifest.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
     audit.record("case.evidence_zip", case, actor=actor, files=len(evidence_list))
 
 
