@@ -78,10 +78,13 @@ def configure_blueprints(app: Flask) -> None:
     from .evidence import bp as evidence_bp
     from .evidence import init_app as init_evidence
     from .main import bp as main_bp
+    from .search import bp as search_bp
+    from .search import init_app as init_search
 
-    for blueprint in (main_bp, auth_bp, cases_bp, evidence_bp, dossiers_bp, businesses_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, cases_bp, evidence_bp, dossiers_bp, search_bp, businesses_bp, admin_bp):
         app.register_blueprint(blueprint)
     init_evidence(app)
+    init_search(app)
 
 
 def configure_templates(app: Flask) -> None:

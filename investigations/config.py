@@ -51,6 +51,8 @@ class Config:
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or str(REPO_ROOT / "search_index")
+        # Set to false to stop writing the index after each commit (bulk imports, then `flask search reindex`).
+        self.SEARCH_SYNC = _env_bool("SEARCH_SYNC", True)
         self.EVIDENCE_DIR = env.get("EVIDENCE_DIR") or str(instance_dir / "evidence")
         self.MAX_UPLOAD_MB = int(env.get("MAX_UPLOAD_MB", "50"))
         # A multi-file upload may carry several files of MAX_UPLOAD_MB each;

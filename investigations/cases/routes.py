@@ -7,6 +7,7 @@ from ..forms import choices, page_number
 from ..models import Business, User
 from ..models.cases import Status, TimelineKind
 from ..permissions import can_assign, can_edit_case, can_move_case, editor_only, signed_in
+from ..search import get_backend
 from . import bp
 from .forms import AssignForm, CaseFilterForm, CaseForm, NoteForm, ResponseForm, StatusForm
 from .queries import case_list_query, get_visible_case
@@ -95,10 +96,19 @@ def _render_detail(case, show_complainant=False, note_form=None, response_form=N
         assign_form.assignee.choices = assignee_choices()
         assign_form.assignee.data = str(case.assigned_to_id or "")
     return render_template(
-        "cases/detail.html", case=case, moves=moves, status_form=StatusForm(), assign_form=assign_form,
+        "cases/detail.html", case=case, moves=moves, similar=_similar_cases(case), status_form=StatusForm(), assign_form=assign_form,
         note_form=note_form or NoteForm(), response_form=response_form or ResponseForm(),
         upload_form=UploadForm(), can_edit=can_edit_case(current_user, case), show_complainant=show_complainant,
     )
+
+
+def _similar_cases(case):
+    """Cases that read alike (duplicates, the same trick elsewhere); the page works without them."""
+    try:
+        return get_backend().similar(case.id, current_user)
+    except Exception:
+        current_app.logger.warning("Similar cases unavailable for %s", case.reference, exc_info=True)
+        return []
 
 
 @bp.route("/cases/<reference>/edit", methods=["GET", "POST"])

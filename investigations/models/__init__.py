@@ -5,6 +5,7 @@ from .cases import Case, CaseReferenceCounter, CaseTag, TimelineEntry
 from .common import utcnow
 from .dossiers import Dossier, DossierState
 from .evidence import Evidence, ExtractionState
+from .search import SavedSearch, SearchQueueEntry
 from .users import Role, User
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "Evidence",
     "ExtractionState",
     "Role",
+    "SavedSearch",
+    "SearchQueueEntry",
     "TimelineEntry",
     "User",
     "utcnow",

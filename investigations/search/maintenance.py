@@ -1,0 +1,79 @@
+"""Rebuilding and checking the index: `flask search reindex`, `check` and `sync`."""
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Case, Evidence, TimelineEntry, utcnow
+from . import get_backend
+from .documents import case_document, load_cases
+
+
+def case_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Case))
+
+
+def changed_since(session: Session, moment: datetime) -> set[int]:
+    """Cases whose documents may have changed since `moment`."""
+    ids = set(session.scalars(select(Case.id).where(Case.updated_at >= moment)))
+    ids |= set(session.scalars(select(TimelineEntry.case_id).where(TimelineEntry.created_at >= moment)))
+    ids |= set(session.scalars(select(Evidence.case_id).where(
+        or_(Evidence.uploaded_at >= moment, Evidence.extracted_at >= moment, Evidence.withdrawn_at >= moment))))
+    return ids
+
+
+def reindex(progress=None) -> int:
+    """Build a fresh index aside from every case, swap it in, then catch up with edits made meanwhile.
+
+    Reads through its own session, which it empties batch by batch to keep memory flat.
+    """
+    backend = get_backend()
+    started = utcnow()
+    with Session(db.engine) as session:
+        count = backend.rebuild((case_document(case) for case in load_cases(session)), progress)
+    with Session(db.engine) as session:
+        late = changed_since(session, started)
+        if late:
+            backend.write([case_document(case) for case in load_cases(session, late)])
+    return count
+
+
+@dataclass
+class CheckReport:
+    missing: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    orphaned: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.orphaned)
+
+
+def check(progress=None, repair: bool = False) -> CheckReport:
+    """Compare every case's document with the index: missing, stale, or indexed but gone."""
+    backend = get_backend()
+    indexed = backend.stored_digests()
+    report = CheckReport()
+    seen = set()
+    with Session(db.engine) as session:
+        _compare(session, indexed, report, seen, progress)
+    report.orphaned = sorted(set(indexed) - seen)
+    if repair and not report.ok:
+        with Session(db.engine) as session:
+            docs = [case_document(case) for case in load_cases(session, report.missing + report.stale)]
+        backend.write(docs, deleted_ids=report.orphaned)
+    return report
+
+
+def _compare(session: Session, indexed: dict[int, str], report: CheckReport, seen: set, progress) -> None:
+    for case in load_cases(session):
+        seen.add(case.id)
+        digest = indexed.get(case.id)
+        if digest is None:
+            report.missing.append(case.id)
+        elif digest != case_document(case)["digest"]:
+            report.stale.append(case.id)
+        if progress:
+            progress(1)

@@ -1,0 +1,44 @@
+"""The search request and its results, the same whichever backend answers."""
+from dataclasses import dataclass, field
+from datetime import date
+
+from markupsafe import Markup
+
+MAX_QUERY_CHARS = 500
+FACETS = ("status", "category", "business_id", "region", "year")
+SORTS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
+
+
+@dataclass
+class SearchRequest:
+    text: str = ""
+    filters: dict[str, str] = field(default_factory=dict)  # facet name -> chosen value
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Hit:
+    case_id: int
+    reference: str
+    title: str
+    snippets: list[tuple[str, Markup]]  # (where it matched, highlighted text)
+    score: float = 0.0
+
+
+@dataclass
+class SearchResults:
+    request: SearchRequest
+    total: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> count
+    took_ms: float = 0.0
+    corrected: str | None = None  # the query actually run, when the typed one found nothing
+    notice: str | None = None  # what was done with a query that could not be read as typed
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.request.per_page))

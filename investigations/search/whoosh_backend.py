@@ -1,0 +1,298 @@
+"""Full-text search with Whoosh: schema, writing documents, searching with permissions, facets,
+highlights, spelling suggestions and similar cases.
+
+The index lives in SEARCH_INDEX_DIR/<generation>, with SEARCH_INDEX_DIR/current pointing at the
+one in use; `flask search reindex` builds a new generation aside and swaps the pointer.
+Each process keeps one searcher open and reopens it only when the index has changed.
+"""
+import fcntl
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+
+from markupsafe import Markup, escape
+from whoosh import highlight, index, sorting
+from whoosh.analysis import KeywordAnalyzer, SimpleAnalyzer, StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser
+from whoosh.query import And, DateRange, Every, Or, Term
+from whoosh.writing import LockError
+
+from .models import FACETS, MAX_QUERY_CHARS, Hit, SearchRequest, SearchResults
+
+TEXT_FIELDS = ["title", "narrative", "notes", "evidence", "business", "complainant", "reference"]
+SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
+                  "business": "Business"}
+WRITE_TIMEOUT_SECONDS = 10
+
+
+def make_schema() -> Schema:
+    stem = StemmingAnalyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        reference=TEXT(analyzer=KeywordAnalyzer(lowercase=True), stored=True),  # one token: c-2026-00042
+        title=TEXT(analyzer=stem, stored=True, field_boost=2.0),
+        narrative=TEXT(analyzer=stem, stored=True),
+        notes=TEXT(analyzer=stem, stored=True),
+        evidence=TEXT(analyzer=stem, stored=True),
+        business=TEXT(analyzer=stem, stored=True, field_boost=1.5),
+        complainant=TEXT(analyzer=SimpleAnalyzer()),  # searchable, never stored or shown
+        spell=TEXT(analyzer=SimpleAnalyzer()),  # every word as typed, for "Did you mean"
+        category=ID(stored=True, sortable=True),
+        status=ID(stored=True, sortable=True),
+        business_id=ID(stored=True, sortable=True),
+        region=ID(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),
+        tag=KEYWORD(commas=True, lowercase=True, stored=True),
+        received=DATETIME(stored=True, sortable=True),
+        created=DATETIME(stored=True),
+        created_by=ID,
+        assigned_to=ID,
+        digest=STORED,
+    )
+
+
+class _EscapingFormatter(highlight.Formatter):
+    """Highlights matches with <mark>, escaping everything else (user text is never markup)."""
+
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
+
+    def _text(self, text):
+        return str(escape(text))
+
+
+class WhooshBackend:
+    name = "whoosh"
+
+    def __init__(self, directory: str | Path):
+        self.root = Path(directory)
+        self._lock = threading.Lock()
+        self._searcher = None
+        self._searcher_dir: Path | None = None
+
+    # --- the index on disk ---------------------------------------------------------------
+
+    @property
+    def pointer(self) -> Path:
+        return self.root / "current"
+
+    def current_dir(self) -> Path:
+        """The generation in use, created empty on first use (once, whichever process gets there first)."""
+        if not self.pointer.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            with open(self.root / ".create.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not self.pointer.exists():
+                    self._point_to(self._new_generation())
+        return self.pointer.resolve()
+
+    def _new_generation(self) -> Path:
+        generation = self.root / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        generation.mkdir(parents=True)
+        index.create_in(generation, make_schema())
+        return generation
+
+    def _point_to(self, generation: Path) -> None:
+        link = self.root / f".current-{uuid.uuid4().hex[:8]}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(generation.name)
+        os.replace(link, self.pointer)  # atomic: searchers see the old or the new index, never none
+
+    def open(self):
+        return index.open_dir(self.current_dir())
+
+    # --- writing --------------------------------------------------------------------------
+
+    @staticmethod
+    def _fields(doc: dict) -> dict:
+        fields = dict(doc)
+        fields["received"] = datetime.fromisoformat(doc["received"])
+        fields["created"] = datetime.fromisoformat(doc["created"])
+        fields["spell"] = " ".join(doc[name] for name in ("title", "narrative", "notes", "evidence", "business"))
+        return fields
+
+    def write(self, docs: list[dict], deleted_ids: list[int] = ()) -> None:
+        """Add or replace documents, and remove deleted cases. Raises LockError if the index stays busy."""
+        ix = self.open()
+        writer = ix.writer(timeout=WRITE_TIMEOUT_SECONDS)
+        try:
+            for case_id in deleted_ids:
+                writer.delete_by_term("id", str(case_id))
+            for doc in docs:
+                writer.update_document(**self._fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def rebuild(self, docs, progress=None) -> int:
+        """Build a new generation from `docs` aside, then swap it in; return the documents written."""
+        generation = self._new_generation()
+        ix = index.open_dir(generation)
+        writer = ix.writer(limitmb=256)
+        count = 0
+        try:
+            for doc in docs:
+                writer.add_document(**self._fields(doc))
+                count += 1
+                if progress:
+                    progress(1)
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        writer.commit(optimize=True)
+        old = self.pointer.resolve() if self.pointer.exists() else None
+        self._point_to(generation)
+        if old and old != generation:
+            shutil.rmtree(old, ignore_errors=True)  # open searchers keep their files until closed
+        return count
+
+    def stored_digests(self) -> dict[int, str]:
+        with self.open().searcher() as searcher:
+            return {int(fields["id"]): fields.get("digest", "") for fields in searcher.all_stored_fields()}
+
+    # --- searching ------------------------------------------------------------------------
+
+    def searcher(self):
+        """This process's searcher, reopened only when the index has changed."""
+        with self._lock:
+            directory = self.current_dir()
+            if self._searcher is None or self._searcher_dir != directory or not self._searcher.up_to_date():
+                if self._searcher is not None:
+                    self._searcher.close()
+                self._searcher = index.open_dir(directory).searcher()
+                self._searcher_dir = directory
+            return self._searcher
+
+    def _parser(self, schema):
+        parser = MultifieldParser(TEXT_FIELDS, schema, group=AndGroup)
+        parser.add_plugin(FuzzyTermPlugin())
+        parser.add_plugin(FieldAliasPlugin({"reference": ["ref"], "tag": ["tags"]}))
+        return parser
+
+    @staticmethod
+    def permission_filter(user):
+        if user.is_editor:
+            return None
+        return Or([Term("created_by", str(user.id)), Term("assigned_to", str(user.id))])
+
+    def _filters(self, request: SearchRequest, user):
+        parts = [f for f in [self.permission_filter(user)] if f is not None]
+        for name, value in request.filters.items():
+            parts.append(Term(name, value))
+        if request.date_from or request.date_to:
+            start = datetime.combine(request.date_from, datetime.min.time()) if request.date_from else None
+            end = datetime.combine(request.date_to, datetime.max.time()) if request.date_to else None
+            parts.append(DateRange("received", start, end))
+        return And(parts) if parts else None
+
+    def _parse(self, searcher, text: str, results: SearchResults):
+        parser = self._parser(searcher.schema)
+        if not text.strip():
+            return Every()
+        try:
+            return parser.parse(text)
+        except Exception:  # the parser is lenient, but never let a typed query become an error page
+            words = " ".join(re.findall(r"\w+", text))
+            results.notice = "Your search could not be read as typed; showing results for the words in it."
+            return parser.parse(words) if words else Every()
+
+    def search(self, request: SearchRequest, user) -> SearchResults:
+        started = time.perf_counter()
+        results = SearchResults(request)
+        text = request.text
+        if len(text) > MAX_QUERY_CHARS:
+            text = text[:MAX_QUERY_CHARS]
+            results.notice = f"Your search was cut to its first {MAX_QUERY_CHARS} characters."
+        searcher = self.searcher()
+        query = self._parse(searcher, text, results)
+        try:
+            page = self._run(searcher, query, request, user)
+        except Exception:  # a query that parses but cannot run (e.g. a phrase on a field without positions)
+            results.notice = "Your search could not be run as typed; showing results for the words in it."
+            words = " ".join(re.findall(r"\w+", text))
+            page = self._run(searcher, self._parser(searcher.schema).parse(words) if words else Every(), request, user)
+        if page.total == 0 and text.strip():
+            corrected = self.correct(searcher, text)
+            if corrected and corrected != text:
+                corrected_page = self._run(searcher, self._parse(searcher, corrected, results), request, user)
+                if corrected_page.total:
+                    page, results.corrected = corrected_page, corrected
+        results.total, results.hits, results.facets = page.total, page.hits, page.facets
+        results.took_ms = (time.perf_counter() - started) * 1000
+        return results
+
+    def _run(self, searcher, query, request: SearchRequest, user) -> SearchResults:
+        facets = sorting.Facets()
+        for name in FACETS:
+            facets.add_field(name, maptype=sorting.Count)
+        sortedby, reverse = {"newest": ("received", True), "oldest": ("received", False)}.get(request.sort,
+                                                                                               (None, False))
+        page = searcher.search_page(query, max(request.page, 1), pagelen=request.per_page,
+                                    filter=self._filters(request, user), groupedby=facets, sortedby=sortedby,
+                                    reverse=reverse, terms=True)
+        found = SearchResults(request, total=page.total)
+        hits = page.results
+        hits.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+        hits.formatter = _EscapingFormatter()
+        for hit in page:
+            snippets = []
+            for fieldname, label in SNIPPET_FIELDS.items():
+                if hit.get(fieldname) and any(f == fieldname for f, _ in hit.matched_terms()):
+                    text = hit.highlights(fieldname, top=2)
+                    if text:
+                        snippets.append((label, Markup(text)))
+            found.hits.append(Hit(int(hit["id"]), hit["reference"].upper(), hit["title"], snippets, hit.score or 0))
+        for name in FACETS:
+            found.facets[name] = dict(sorted(hits.groups(name).items(), key=lambda item: -item[1]))
+        return found
+
+    def correct(self, searcher, text: str) -> str | None:
+        """The query with each unknown plain word replaced by the closest indexed word."""
+        reader = searcher.reader()
+        changed = False
+
+        def fix(match):
+            nonlocal changed
+            word = match.group(0)
+            if word.upper() in ("AND", "OR", "NOT") or reader.doc_frequency("spell", word.lower()):
+                return word
+            suggestions = searcher.suggest("spell", word.lower(), limit=1, maxdist=2)
+            if suggestions:
+                changed = True
+                return suggestions[0]
+            return word
+
+        corrected = re.sub(r"(?<![\w:~*?])[A-Za-z]{3,}(?![\w:~*?])", fix, text)
+        return corrected if changed else None
+
+    def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
+        searcher = self.searcher()
+        docnum = searcher.document_number(id=str(case_id))
+        if docnum is None:
+            return []
+        filter_query = self.permission_filter(user)
+        hits = searcher.more_like(docnum, "narrative", top=limit, numterms=12, filter=filter_query)
+        return [Hit(int(hit["id"]), hit["reference"].upper(), hit["title"], [], hit.score or 0) for hit in hits]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+
+def received_date(value) -> date | None:
+    return value.date() if isinstance(value, datetime) else None
+
+
+__all__ = ["LockError", "WhooshBackend"]

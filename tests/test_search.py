@@ -1,0 +1,226 @@
+"""Full-text search: permissions inside the query, language features, facets, and the index
+following the database."""
+import io
+import multiprocessing
+import re
+
+import pytest
+from flask import current_app
+from sqlalchemy import select
+
+from investigations.extensions import db
+from investigations.models import Case, SearchQueueEntry
+from investigations.search import get_backend
+from tests.conftest import case_form, file_case
+
+
+def search(client, **params):
+    response = client.get("/search", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response.get_data(as_text=True)
+
+
+def found(page: str) -> set[str]:
+    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})"', page))
+
+
+def count_line(page: str) -> int:
+    return int(re.search(r"(\d+) cases? in \d+ ms", page).group(1))
+
+
+@pytest.fixture
+def corpus(login):
+    """Rita's and Rob's cases against a few businesses."""
+    rita, rob = login("rita"), login("rob")
+    refs = {
+        "washer": file_case(rita, title="Washer leaks, refund refused", business_name="Acme Appliances",
+                            narrative="The warranty should cover the leaking washer but the store refused.",
+                            category="warranty", tags="washer, leak", date_received="2026-03-02"),
+        "dryer": file_case(rita, title="Dryer never delivered", business_name="Acme Appliances",
+                           narrative="Paid for a dryer in full; it was never delivered and no refunds were given.",
+                           category="delivery", date_received="2025-11-20"),
+        "gym": file_case(rob, title="Gym keeps charging", business_name="Fit Fast Gyms",
+                         narrative="Cancelled the membership in writing and the gym kept charging my card.",
+                         category="billing", complainant_name="Zebulon Quartermaine",
+                         date_received="2026-01-15"),
+        "robacme": file_case(rob, title="Oven warranty ignored", business_name="ACME Appliances Inc.",
+                             narrative="The oven broke within warranty and Acme ignored every email.",
+                             category="warranty", date_received="2026-02-10"),
+    }
+    return refs
+
+
+def test_a_reporter_only_finds_their_own_cases_in_results_counts_and_facets(corpus, login):
+    rita_page = search(login("rita"), q="warranty")
+    assert found(rita_page) == {corpus["washer"]}
+    assert count_line(rita_page) == 1
+    assert "Oven warranty ignored" not in rita_page
+    # The facet counts agree: one warranty case, not two.
+    assert re.search(r"Warranty and repairs</a> <span class=\"muted\">\(1\)", rita_page)
+    editor_page = search(login("eve"), q="warranty")
+    assert found(editor_page) == {corpus["washer"], corpus["robacme"]} and count_line(editor_page) == 2
+    assert re.search(r"Warranty and repairs</a> <span class=\"muted\">\(2\)", editor_page)
+
+
+def test_complainant_details_are_searchable_only_where_they_may_be_seen(corpus, login):
+    assert found(search(login("eve"), q="Quartermaine")) == {corpus["gym"]}
+    assert found(search(login("rob"), q="Quartermaine")) == {corpus["gym"]}
+    assert found(search(login("rita"), q="Quartermaine")) == set()
+
+
+def test_a_misspelling_still_finds_and_offers_did_you_mean(corpus, login):
+    page = search(login("eve"), q="warrenty")
+    assert found(page) == {corpus["washer"], corpus["robacme"]}
+    assert "Did you mean" in page and "warranty" in page
+
+
+def test_stemming_finds_other_forms(corpus, login):
+    assert corpus["washer"] in found(search(login("eve"), q="refunds"))  # "refund refused"
+    assert corpus["dryer"] in found(search(login("eve"), q="refund"))  # "no refunds were given"
+
+
+def test_phrases_operators_fields_and_wildcards(corpus, login):
+    eve = login("eve")
+    assert found(search(eve, q='"kept charging"')) == {corpus["gym"]}
+    assert found(search(eve, q='"charging kept"')) == set()
+    assert found(search(eve, q="warranty NOT oven")) == {corpus["washer"]}
+    assert found(search(eve, q="oven OR dryer")) == {corpus["dryer"], corpus["robacme"]}
+    assert found(search(eve, q="business:acme")) == {corpus["washer"], corpus["dryer"], corpus["robacme"]}
+    assert found(search(eve, q="status:new category:billing")) == {corpus["gym"]}
+    assert found(search(eve, q="tag:leak")) == {corpus["washer"]}
+    assert found(search(eve, q=f"ref:{corpus['dryer']}")) == {corpus["dryer"]}
+    assert found(search(eve, q="memb*")) == {corpus["gym"]}
+    assert found(search(eve, q="warrenty~")) == {corpus["washer"], corpus["robacme"]}
+
+
+def test_snippets_highlight_the_match_where_it_was_found(corpus, login):
+    rita = login("rita")
+    rita.post(f"/cases/{corpus['dryer']}/evidence", content_type="multipart/form-data",
+              data={"files": [(io.BytesIO(b"Invoice 4471: delivery charge waived, courier Zephyrline.\n"), "inv.txt")]})
+    page = search(rita, q="zephyrline")
+    assert found(page) == {corpus["dryer"]}
+    assert '<span class="badge">Evidence</span>' in page and "<mark>Zephyrline</mark>" in page
+
+
+def test_user_text_in_snippets_is_escaped(login):
+    rita = login("rita")
+    file_case(rita, narrative='The flyer said <script>alert("x")</script> quadrupleword guarantee.')
+    page = search(rita, q="quadrupleword")
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_facets_narrow_and_dates_and_sorting_work(corpus, login):
+    eve = login("eve")
+    acme = db.session.scalar(select(Case).where(Case.reference == corpus["washer"])).business_id
+    assert found(search(eve, q="", business_id=str(acme))) == {corpus["washer"], corpus["dryer"], corpus["robacme"]}
+    assert found(search(eve, q="", year="2025")) == {corpus["dryer"]}
+    assert found(search(eve, q="", status="new", category="warranty")) == {corpus["washer"], corpus["robacme"]}
+    assert found(search(eve, **{"q": "", "from": "2026-01-01", "to": "2026-02-28"})) == {corpus["gym"],
+                                                                                         corpus["robacme"]}
+    newest = search(eve, q="", sort="newest")
+    order = re.findall(r'href="/cases/(C-\d{4}-\d{5})"', newest)
+    assert order.index(corpus["washer"]) < order.index(corpus["robacme"]) < order.index(corpus["dryer"])
+
+
+@pytest.mark.parametrize("query", ['"unbalanced quote', "AND", "OR NOT", "(((", "title:", "*", "~", "business:",
+                                   "x" * 10_000, "refund\x00", "?*?", "[a TO", "^2", "warranty^"])
+def test_malformed_queries_never_make_an_error_page(corpus, login, query):
+    page = search(login("eve"), q=query)
+    assert "Something went wrong" not in page
+
+
+def test_a_very_long_query_is_cut_with_a_notice(corpus, login):
+    page = search(login("eve"), q="warranty " * 200)
+    assert "Your search was cut to its first 500 characters." in page
+
+
+def test_the_index_follows_edits_and_business_renames(corpus, login):
+    rita = login("rita")
+    rita.post(f"/cases/{corpus['washer']}/edit",
+              data=case_form(title="Washer floods kitchen", business_name="Acme Appliances",
+                             narrative="Now with a flooded kitchen floor.", category="warranty"))
+    assert found(search(rita, q="flooded")) == {corpus["washer"]}
+    assert found(search(rita, q="leaks")) == set()
+    eve = login("eve")
+    slug = db.session.scalar(select(Case).where(Case.reference == corpus["washer"])).business.slug
+    eve.post(f"/businesses/{slug}/edit", data={"name": "Zenith Home Stores", "aliases": ""})
+    assert found(search(eve, q="zenith")) == {corpus["washer"], corpus["dryer"], corpus["robacme"]}
+    assert found(search(eve, q="business:acme")) == {corpus["washer"], corpus["dryer"], corpus["robacme"]}  # alias
+
+
+def test_notes_are_searchable(corpus, login):
+    rita = login("rita")
+    rita.post(f"/cases/{corpus['dryer']}/notes", data={"kind": "call", "body": "Courier blamed the warehouse."})
+    assert found(search(rita, q="warehouse")) == {corpus["dryer"]}
+
+
+def test_similar_cases_appear_on_the_case_page(corpus, login):
+    page = login("eve").get(f"/cases/{corpus['washer']}").get_data(as_text=True)
+    assert "Similar cases" in page and corpus["robacme"] in page
+    rita_page = login("rita").get(f"/cases/{corpus['washer']}").get_data(as_text=True)
+    assert corpus["robacme"] not in rita_page  # Rob's case is not Rita's to see
+
+
+def test_a_failed_index_write_keeps_the_change_and_is_retried(corpus, login, monkeypatch, runner):
+    rita = login("rita")
+    backend = get_backend()
+
+    def busy(*args, **kwargs):
+        raise RuntimeError("index is locked")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(type(backend), "write", busy)
+        reference = file_case(rita, title="Solar panels never installed", narrative="Deposit paid for panels.")
+    assert db.session.scalar(select(Case).where(Case.reference == reference)) is not None  # saved
+    assert found(search(rita, q="panels")) == set()
+    assert db.session.scalars(select(SearchQueueEntry)).all()
+    result = runner.invoke(args=["search", "sync"])
+    assert result.exit_code == 0 and "Applied 1 queued index updates." in result.output
+    assert found(search(rita, q="panels")) == {reference}
+
+
+def test_check_finds_gaps_and_reindex_repairs_them(corpus, login, runner):
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+    backend = get_backend()
+    backend.write([], deleted_ids=[db.session.scalar(select(Case.id).where(Case.reference == corpus["gym"]))])
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1 and "1 missing" in result.output
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0 and "Indexed 4 cases" in result.output
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+    assert found(search(login("eve"), q="gym")) == {corpus["gym"]}
+
+
+def _file_cases_in_another_process(database_url, index_dir, evidence_dir, instance_dir, prefix, count, queue):
+    from investigations import create_app
+    from investigations.cases.services import create_case
+    from investigations.models import User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SEARCH_INDEX_DIR": index_dir,
+                      "EVIDENCE_DIR": evidence_dir, "INSTANCE_DIR": instance_dir, "SECRET_KEY": "x"})
+    with app.app_context():
+        author = db.session.scalar(select(User).where(User.email == "eve@example.org"))
+        for i in range(count):
+            create_case({"title": f"{prefix} case {i}", "business_name": f"{prefix} Traders",
+                         "narrative": f"Concurrent{prefix} filing number {i}.", "category": "other",
+                         "complainant_name": "X"}, author)
+            db.session.commit()
+    queue.put("done")
+
+
+def test_two_processes_writing_at_once_leave_every_case_in_the_index(app, users, login):
+    config = current_app.config
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [context.Process(target=_file_cases_in_another_process, args=(
+        config["SQLALCHEMY_DATABASE_URI"], config["SEARCH_INDEX_DIR"], config["EVIDENCE_DIR"],
+        config["INSTANCE_DIR"], prefix, 8, queue)) for prefix in ("Alpha", "Beta")]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    eve = login("eve")
+    assert count_line(search(eve, q="concurrentalpha")) == 8
+    assert count_line(search(eve, q="concurrentbeta")) == 8
+    assert not db.session.scalars(select(SearchQueueEntry)).all()
