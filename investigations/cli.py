@@ -128,6 +128,10 @@ def export_dossier_command(case_ref, business_name, audience, attach_originals, 
 
     if bool(case_ref) == bool(business_name):
         raise click.UsageError("Give a case reference or --business NAME (one of the two).")
+    try:
+        open(output, "ab").close()  # can we write there? better to know before a dossier is issued
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {output}: {error.strerror}.") from error
     case = business = None
     if case_ref:
         case = db.session.scalar(select(Case).where(Case.reference == case_ref.strip().upper()))
@@ -137,6 +141,8 @@ def export_dossier_command(case_ref, business_name, audience, attach_originals, 
         business = find_business(business_name)
         if business is None:
             raise click.ClickException(f"No business called {business_name}.")
+        if not business.cases:
+            raise click.ClickException(f"There are no cases against {business.name} yet.")
     dossier = start_dossier(AUDIENCES[audience], None, case=case, business=business,
                             with_originals=attach_originals)
     click.echo(f"Rendering dossier #{dossier.id} of {dossier.subject} for {AUDIENCES[audience].label}…", err=True)

@@ -63,6 +63,7 @@ class Config:
         # "background": read evidence text after the response; "inline": before it (tests, scripts).
         self.EVIDENCE_EXTRACTION = env.get("EVIDENCE_EXTRACTION", "background")
 
+        self.NEWSROOM_NAME = env.get("NEWSROOM_NAME", "The newsroom")  # signs dossiers for outside recipients
         self.DOSSIER_DIR = env.get("DOSSIER_DIR") or str(instance_dir / "dossiers")
         # "background": business dossiers render in a worker thread; "inline": in the request.
         self.DOSSIER_RENDERING = env.get("DOSSIER_RENDERING", "background")

@@ -207,14 +207,63 @@ def test_the_url_fetcher_refuses_everything_but_its_own_files(app, url):
 
 
 def test_original_files_can_be_attached(worked_case, login):
-    data = export(login("eve"), worked_case, "bbb", with_originals="y")
+    data = export(login("eve"), worked_case, "internal", with_originals="y")
     reader = PdfReader(io.BytesIO(data))
     attachments = reader.attachments
     assert "manifest.csv" in attachments
     photo = db.session.scalar(select(Evidence).where(Evidence.original_name == "leak.jpg"))
     (content,) = attachments[f"{photo.id}-leak.jpg"]
     assert hashlib.sha256(content).hexdigest() == photo.sha256
-    assert not any("wrong.png" in name for name in attachments)
+    assert any("wrong" in name for name in attachments)  # internal: withdrawn files too, marked in the PDF
+
+
+def test_originals_go_to_outsiders_only_with_consent(worked_case, login):
+    eve = login("eve")
+    data = export(eve, worked_case, "bbb", with_originals="y")
+    assert PdfReader(io.BytesIO(data)).attachments == {}
+    case = db.session.scalar(select(Case).where(Case.reference == worked_case))
+    case.consent_to_publish = True
+    db.session.commit()
+    attachments = PdfReader(io.BytesIO(export(eve, worked_case, "bbb", with_originals="y"))).attachments
+    assert "manifest.csv" in attachments and not any("wrong" in name for name in attachments)
+
+
+def test_outside_dossiers_list_evidence_without_names_or_captions_unless_consented(login):
+    rita = login("rita")
+    reference = file_case(rita, complainant_name="Carla Complainant")
+    rita.post(f"/cases/{reference}/evidence", content_type="multipart/form-data", data={
+        "files": [(io.BytesIO(files.jpeg()), "Carla Complainant kitchen.jpg")],
+        "caption": "Carla's kitchen at 1 Main Street"})
+    text = flat(pdf_text(export(login("eve"), reference, "news")))
+    assert "Carla" not in text and "Main Street" not in text
+    assert "Evidence 1 (JPEG image)" in text
+    internal = flat(pdf_text(export(login("eve"), reference, "internal")))
+    assert "Carla Complainant kitchen.jpg" in internal and "1 Main Street" in internal
+
+
+def test_outside_dossiers_name_no_staff_and_keep_status_comments_internal(worked_case, login):
+    rita = login("rita")
+    rita.post(f"/cases/{worked_case}/status", data={"status": "awaiting_response",
+                                                     "comment": "Our source at the store is Bob"})
+    data = export(login("eve"), worked_case, "bbb")
+    text = flat(pdf_text(data))
+    assert "Bob" not in text and "Rita Reporter" not in text and "Eve Editor" not in text
+    assert "Complaint received." in text and "Status changed from Investigating to Awaiting" in text
+    assert PdfReader(io.BytesIO(data)).metadata.author == "The newsroom"
+
+
+def test_no_dossier_is_issued_when_a_stored_file_is_missing(worked_case, login):
+    photo = db.session.scalar(select(Evidence).where(Evidence.original_name == "leak.jpg"))
+    EvidenceStore(current_app.config["EVIDENCE_DIR"]).derived_path(photo.sha256, "print").unlink()
+    response = login("eve").post(f"/cases/{worked_case}/dossier", data={"audience": "bbb"}, follow_redirects=True)
+    assert "stored evidence file(s) are missing" in response.get_data(as_text=True)
+    assert db.session.scalars(select(Dossier).where(Dossier.state == "ready")).all() == []
+
+
+def test_the_cli_checks_it_can_write_before_issuing(worked_case, runner):
+    result = runner.invoke(args=["dossier", "export", worked_case, "-o", "/nonexistent/dir/x.pdf"])
+    assert result.exit_code == 1 and "Cannot write" in result.output
+    assert db.session.scalars(select(Dossier)).all() == []
 
 
 def test_a_reporter_not_on_the_case_cannot_export_it(worked_case, login):

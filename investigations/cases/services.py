@@ -83,7 +83,7 @@ def create_case(data: dict, author: User) -> tuple[Case, bool]:
                 assigned_to=author if author.role == "reporter" else None, status=Status.NEW.value, **fields)
     db.session.add(case)
     _set_tags(case, parse_tags(data.get("tags")))
-    add_timeline(case, TimelineKind.CREATED, f"Case opened by {author.display_name}.", author)
+    add_timeline(case, TimelineKind.CREATED, "Case opened.", author)
     audit.record("case.create", case, business=business.name, title=case.title)
     return case, business_created
 
@@ -128,9 +128,9 @@ def change_status(case: Case, target: Status, actor: User, comment: str | None =
         case.response_received_on = None
         body += f" The business has until {case.response_due_on:%d %B %Y} to respond ({days} days)."
         details["response_due_on"] = case.response_due_on.isoformat()
-    if comment:
-        body += f"\n{comment}"
     add_timeline(case, TimelineKind.STATUS, body, actor)
+    if comment:  # the newsroom's words stay internal; the status change itself is public
+        add_timeline(case, TimelineKind.NOTE, comment, actor, internal=True)
     audit.record("case.status", case, **details)
 
 

@@ -3,6 +3,7 @@ nothing but the app's own static files and the evidence of the cases in the doss
 import csv
 import io
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -11,6 +12,7 @@ from flask import current_app, render_template
 from weasyprint import HTML, Attachment
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from ..evidence.services import download_name, spreadsheet_safe
 from ..storage import EvidenceStore
 
 BASE_URL = "dossier://app/"
@@ -43,6 +45,7 @@ class DossierURLFetcher(URLFetcher):
         self.allowed_hashes = allowed_hashes
         self.served: list[str] = []
         self.refused: list[str] = []
+        self.missing: list[str] = []  # allowed, but the stored file is not there
 
     def fetch(self, url, headers=None):
         try:
@@ -50,6 +53,9 @@ class DossierURLFetcher(URLFetcher):
         except RefusedURL:
             self.refused.append(url)
             raise
+        if not path.is_file():
+            self.missing.append(url)
+            raise FileNotFoundError(url)
         self.served.append(url)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if "/evidence/" in url:
@@ -81,30 +87,42 @@ class RenderedPDF:
     warnings: list[str] = field(default_factory=list)
 
 
+def _attachment_name(item) -> str:
+    return re.sub(r"[^\w.\- ]+", "_", f"{item.id}-{download_name(item)}")
+
+
 def _manifest(evidence_items) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["attachment", "original_name", "type", "size_bytes", "sha256"])
     for item in evidence_items:
-        writer.writerow([f"{item.id}-{item.original_name}", item.original_name, item.media_type, item.size,
-                         item.sha256])
+        writer.writerow([spreadsheet_safe(str(value)) for value in (
+            _attachment_name(item), item.original_name, item.media_type, item.size, item.sha256)])
     return out.getvalue().encode()
 
 
-def render_pdf(template: str, evidence_items: list, attach_originals: bool = False, **context) -> RenderedPDF:
-    """Render a dossier template to PDF. Only the given evidence can be embedded or attached."""
+class MissingEvidence(RuntimeError):
+    """A stored file the dossier needs is not there; no incomplete dossier is issued."""
+
+
+def render_pdf(template: str, evidence_items: list, originals: list = (), **context) -> RenderedPDF:
+    """Render a dossier template to PDF. Only the given evidence can be embedded; `originals` are
+    attached as files with a manifest of their hashes."""
     store = EvidenceStore(current_app.config["EVIDENCE_DIR"])
     fetcher = DossierURLFetcher(Path(current_app.static_folder), store, {item.sha256 for item in evidence_items})
     html = render_template(template, static_url=static_url, photo_url=photo_url, **context)
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
     attachments = []
-    if attach_originals and evidence_items:
+    if originals:
         attachments = [
-            Attachment(url=original_url(item.sha256), url_fetcher=fetcher, name=f"{item.id}-{item.original_name}",
+            Attachment(url=original_url(item.sha256), url_fetcher=fetcher, name=_attachment_name(item),
                        description=f"{item.type_label}, SHA-256 {item.sha256}")
-            for item in evidence_items
+            for item in originals
         ]
-        attachments.append(Attachment(string=_manifest(evidence_items), name="manifest.csv",
+        attachments.append(Attachment(string=_manifest(originals), name="manifest.csv",
                                       description="Names, types, sizes and SHA-256 of the attached files"))
     data = document.write_pdf(attachments=attachments or None)
+    if fetcher.missing:
+        raise MissingEvidence(f"{len(fetcher.missing)} stored evidence file(s) are missing; run "
+                              f"`flask evidence verify`. No dossier was issued.")
     return RenderedPDF(data, len(document.pages), fetcher)

@@ -10,7 +10,15 @@ from ..permissions import can_view_case, editor_only, require, signed_in
 from . import bp
 from .audiences import AUDIENCES, case_content
 from .forms import DossierForm, VerifyForm
-from .services import dossier_path, issue_in_background, issue_now, start_dossier, verify_copy
+from .render import MissingEvidence
+from .services import (
+    dossier_path,
+    give_up_if_stale,
+    issue_in_background,
+    issue_now,
+    start_dossier,
+    verify_copy,
+)
 
 
 def _download(dossier: Dossier):
@@ -29,7 +37,12 @@ def case_dossier(reference):
     if form.validate_on_submit():
         dossier = start_dossier(AUDIENCES[form.audience.data], current_user, case=case,
                                 with_originals=form.with_originals.data)
-        issue_now(dossier)
+        try:
+            issue_now(dossier)
+        except MissingEvidence as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("cases.detail", reference=case.reference))
         return _download(dossier)
     previews = {key: case_content(case, audience).omitted for key, audience in AUDIENCES.items()}
     return render_template("dossiers/export.html", form=form, subject=case.reference, title=case.title,
@@ -78,6 +91,7 @@ def _get_dossier(dossier_id: int) -> Dossier:
 @signed_in
 def status(dossier_id):
     dossier = _get_dossier(dossier_id)
+    give_up_if_stale(dossier)
     return render_template("dossiers/status.html", dossier=dossier, audience=AUDIENCES[dossier.audience])
 
 
@@ -85,8 +99,8 @@ def status(dossier_id):
 @signed_in
 def download(dossier_id):
     dossier = _get_dossier(dossier_id)
-    if not dossier.is_ready:
-        abort(404)
+    if not dossier.is_ready or not dossier_path(dossier).is_file():
+        abort(404, "This dossier's file is not available.")
     return _download(dossier)
 
 

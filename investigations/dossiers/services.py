@@ -6,6 +6,7 @@ import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -56,8 +57,10 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _common_context(dossier: Dossier, audience: Audience) -> dict:
-    return {"dossier": dossier, "audience": audience, "issued_at": utcnow(),
-            "issued_by": dossier.issued_by.display_name if dossier.issued_by else "the newsroom"}
+    """Outside recipients see the newsroom's name, not the staff member's."""
+    newsroom = current_app.config["NEWSROOM_NAME"]
+    by = dossier.issued_by.display_name if dossier.issued_by and not audience.is_outside else newsroom
+    return {"dossier": dossier, "audience": audience, "issued_at": utcnow(), "issued_by": by}
 
 
 def render_dossier(dossier: Dossier) -> bytes:
@@ -65,18 +68,19 @@ def render_dossier(dossier: Dossier) -> bytes:
     audience = AUDIENCES[dossier.audience]
     if dossier.case is not None:
         cases = [dossier.case]
-        content = case_content(dossier.case, audience)
-        evidence = content.evidence
-        rendered = render_pdf("dossiers/case.html", evidence, attach_originals=dossier.with_originals,
-                              content=content, **_common_context(dossier, audience))
     else:
         cases = sorted(dossier.business.cases, key=lambda case: (case.date_received, case.id))
-        contents = [case_content(case, audience) for case in cases]
-        evidence = [item for content in contents for item in content.evidence]
+    contents = [case_content(case, audience) for case in cases]
+    evidence = [item for content in contents for item in content.evidence]
+    originals = [item for content in contents if content.may_attach_originals for item in content.evidence] \
+        if dossier.with_originals else []
+    if dossier.case is not None:
+        rendered = render_pdf("dossiers/case.html", evidence, originals, content=contents[0],
+                              **_common_context(dossier, audience))
+    else:
         pattern = complaint_pattern(cases)
-        rendered = render_pdf("dossiers/business.html", evidence, attach_originals=dossier.with_originals,
-                              business=dossier.business, contents=contents, pattern=pattern,
-                              chart=pattern.chart("Complaints received per month"),
+        rendered = render_pdf("dossiers/business.html", evidence, originals, business=dossier.business,
+                              contents=contents, pattern=pattern, chart=pattern.chart("Complaints received per month"),
                               **_common_context(dossier, audience))
     _write_atomically(dossier_path(dossier), rendered.data)
     dossier.sha256 = hashlib.sha256(rendered.data).hexdigest()
@@ -120,9 +124,7 @@ def issue_in_background(dossier_id: int) -> None:
             except Exception as error:
                 db.session.rollback()
                 app.logger.exception("Rendering dossier %s failed", dossier_id)
-                dossier = db.session.get(Dossier, dossier_id)
-                dossier.state, dossier.error = DossierState.FAILED.value, str(error)[:2000]
-                db.session.commit()
+                mark_failed(dossier_id, str(error))
 
     if app.config["DOSSIER_RENDERING"] == "inline":
         work()
@@ -131,6 +133,26 @@ def issue_in_background(dossier_id: int) -> None:
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier")
     _executor.submit(work)
+
+
+STALE_RENDERING_MINUTES = 15
+
+
+def mark_failed(dossier_id: int, reason: str) -> None:
+    try:
+        dossier = db.session.get(Dossier, dossier_id)
+        dossier.state, dossier.error = DossierState.FAILED.value, reason[:2000]
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("Could not record that dossier %s failed", dossier_id)
+
+
+def give_up_if_stale(dossier: Dossier) -> None:
+    """A dossier still 'rendering' long after it was asked for lost its worker (a restart): say so."""
+    if dossier.state == DossierState.RENDERING.value and \
+            utcnow() - dossier.requested_at > timedelta(minutes=STALE_RENDERING_MINUTES):
+        mark_failed(dossier.id, "Rendering was interrupted (the server restarted). Please export it again.")
 
 
 @dataclass
@@ -148,6 +170,8 @@ def verify_copy(data: bytes) -> Verification:
     if issued is None:
         claimed_id = _claimed_dossier_id(data)
         claimed = db.session.get(Dossier, claimed_id) if claimed_id else None
+        if claimed is not None and not claimed.is_ready:
+            claimed = None  # it names a dossier that was never issued
     return Verification(sha256, issued, claimed)
 
 

@@ -242,7 +242,7 @@ def download_name(evidence: Evidence) -> str:
     return f"{stem[:120]}.{EXTENSIONS.get(evidence.media_type, 'bin')}"
 
 
-def _spreadsheet_safe(value: str) -> str:
+def spreadsheet_safe(value: str) -> str:
     """Keep a manifest cell from being read as a formula by a spreadsheet."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
@@ -264,7 +264,7 @@ def write_case_zip(case: Case, evidence_list: list[Evidence], out: io.BufferedIO
                 audit.record("evidence.export", evidence, actor=actor, case=case.reference, via="zip")
             else:
                 name = "MISSING FROM STORAGE (run flask evidence verify)"
-            writer.writerow({key: _spreadsheet_safe(str(value)) for key, value in {
+            writer.writerow({key: spreadsheet_safe(str(value)) for key, value in {
                 "file": name, "original_name": evidence.original_name, "type": evidence.media_type,
                 "size_bytes": evidence.size, "sha256": evidence.sha256, "uploaded_by": evidence.uploaded_by.email,
                 "uploaded_at": evidence.uploaded_at.isoformat(timespec="seconds") + "Z",
