@@ -42,6 +42,18 @@ def init_app(app):
                                  filesize=format_size, zip=zip)
     app.jinja_env.globals["CUSTODY_LABELS"] = CUSTODY_LABELS
 
+    def saved_search_news() -> int:
+        """New cases matching the user's saved searches, for the navigation (never breaks a page)."""
+        from .search.saved import new_matches
+
+        try:
+            return sum(count for _, count in new_matches(current_user))
+        except Exception:
+            app.logger.warning("Saved search counts unavailable", exc_info=True)
+            return 0
+
+    app.jinja_env.globals["saved_search_news"] = saved_search_news
+
     @app.context_processor
     def globals_for_templates():
         return {

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from investigations.businesses.services import find_business
 from investigations.extensions import db
-from investigations.models import Dossier, Evidence
+from investigations.models import Dossier, Evidence, SavedSearch
 from investigations.permissions import ACCESS_LEVELS, ADMIN, EDITOR, PUBLIC, route_access_level
 from tests import evidence_files
 from tests.conftest import file_case
@@ -19,6 +19,8 @@ from tests.conftest import file_case
 ROLES = ["anonymous", "rita", "eve", "ada"]
 # Arguments naming something of Rob's case: a reporter who is not on the case gets 404.
 CASE_OBJECT_ARGUMENTS = {"reference", "evidence_id", "dossier_id"}
+# Arguments naming something personal to Rob (a saved search): nobody else reaches it.
+PERSONAL_ARGUMENTS = {"saved_id"}
 
 
 def all_rules(app):
@@ -52,9 +54,10 @@ def robs_things(login, users):
     rob.post(f"/cases/{reference}/evidence", data={"files": [(io.BytesIO(evidence_files.jpeg()), "photo.jpg")]},
              content_type="multipart/form-data")
     rob.post(f"/cases/{reference}/dossier", data={"audience": "internal"})
+    rob.post("/search/saved", data={"q": "private", "name": "Rob's search"})
     return {"reference": reference, "slug": find_business("Robs Only Business").slug, "user_id": users["rob"].id,
             "evidence_id": db.session.scalar(select(Evidence.id)), "variant": "thumb",
-            "dossier_id": db.session.scalar(select(Dossier.id))}
+            "dossier_id": db.session.scalar(select(Dossier.id)), "saved_id": db.session.scalar(select(SavedSearch.id))}
 
 
 def build_url(rule, things):
@@ -73,6 +76,8 @@ def expected(level, role, arguments):
         return "refused"
     if role == "rita" and arguments & CASE_OBJECT_ARGUMENTS:
         return "refused"  # Rob's case
+    if arguments & PERSONAL_ARGUMENTS:
+        return "refused"
     return "allowed"
 
 

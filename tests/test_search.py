@@ -224,3 +224,24 @@ def test_two_processes_writing_at_once_leave_every_case_in_the_index(app, users,
     assert count_line(search(eve, q="concurrentalpha")) == 8
     assert count_line(search(eve, q="concurrentbeta")) == 8
     assert not db.session.scalars(select(SearchQueueEntry)).all()
+
+
+def test_saved_searches_count_new_matching_cases(corpus, login):
+    rita = login("rita")
+    response = rita.post("/search/saved", data={"q": "warranty", "name": "Warranty trouble"})
+    assert response.status_code == 302
+    page = rita.get("/search/saved").get_data(as_text=True)
+    assert "Warranty trouble" in page and "Nothing new since" in page
+    file_case(rita, title="Fridge warranty refused", narrative="Another warranty refused by the shop.")
+    file_case(login("rob"), title="Rob's warranty case", narrative="Warranty denied again.")  # not Rita's
+    page = rita.get("/search/saved").get_data(as_text=True)
+    assert "1 new complaint</strong> match “Warranty trouble”" in page
+    listing = rita.get("/cases/").get_data(as_text=True)
+    assert "1 new complaint match “Warranty trouble”" in listing
+    saved_id = re.search(r"/search/saved/(\d+)\"", page).group(1)
+    opened = rita.get(f"/search/saved/{saved_id}")
+    assert opened.headers["Location"].startswith("/search?") and "q=warranty" in opened.headers["Location"]
+    assert "Nothing new since" in rita.get("/search/saved").get_data(as_text=True)
+    assert login("rob").get(f"/search/saved/{saved_id}").status_code == 404  # not his
+    rita.post(f"/search/saved/{saved_id}/delete")
+    assert "No saved searches yet" in rita.get("/search/saved").get_data(as_text=True)

@@ -8,6 +8,7 @@ from ..models import Business, User
 from ..models.cases import Status, TimelineKind
 from ..permissions import can_assign, can_edit_case, can_move_case, editor_only, signed_in
 from ..search import get_backend
+from ..search.saved import new_matches
 from . import bp
 from .forms import AssignForm, CaseFilterForm, CaseForm, NoteForm, ResponseForm, StatusForm
 from .queries import case_list_query, get_visible_case
@@ -50,7 +51,15 @@ def index():
     page = db.paginate(case_list_query(current_user, filters), page=page_number(request.args.get("page")),
                        per_page=current_app.config["CASES_PER_PAGE"], error_out=False)
     args = {name: request.args[name] for name in form._fields if request.args.get(name)}  # for the pager
-    return render_template("cases/index.html", form=form, page=page, args=args)
+    return render_template("cases/index.html", form=form, page=page, args=args, saved_news=_saved_news())
+
+
+def _saved_news():
+    try:
+        return new_matches(current_user)
+    except Exception:
+        current_app.logger.warning("Saved search counts unavailable", exc_info=True)
+        return []
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

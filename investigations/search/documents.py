@@ -34,7 +34,7 @@ def case_document(case: Case) -> dict:
         "region": (business.region or "").strip().lower() or "unknown",
         "year": str(case.date_received.year),
         "received": case.date_received.isoformat(),
-        "created": case.created_at.isoformat(timespec="seconds"),
+        "created": case.created_at.isoformat(),
         "created_by": str(case.created_by_id),
         "assigned_to": str(case.assigned_to_id or ""),
     }

@@ -1,6 +1,6 @@
 """The search request and its results, the same whichever backend answers."""
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from markupsafe import Markup
 
@@ -15,6 +15,7 @@ class SearchRequest:
     filters: dict[str, str] = field(default_factory=dict)  # facet name -> chosen value
     date_from: date | None = None
     date_to: date | None = None
+    created_after: datetime | None = None  # only cases filed since then (saved searches' "new")
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20

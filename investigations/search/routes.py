@@ -1,16 +1,18 @@
 from datetime import date
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
 from ..forms import page_number
-from ..models import Business
+from ..models import Business, SavedSearch
 from ..models.cases import CATEGORIES, STATUS_LABELS, Status
-from ..permissions import signed_in
+from ..permissions import require, signed_in
 from . import bp, get_backend
+from .forms import SaveSearchForm
 from .models import FACETS, SORTS, SearchRequest
+from .saved import forget, mark_seen, new_matches, save_search
 
 FACET_LABELS = {"status": "Status", "category": "Category", "business_id": "Business", "region": "State or region",
                 "year": "Year"}
@@ -50,6 +52,45 @@ def facet_labeller(facets: dict[str, dict[str, int]]):
     return label
 
 
+@bp.route("/search/saved", methods=["GET", "POST"])
+@signed_in
+def saved():
+    """The user's saved searches; POST saves the search described by the form's fields."""
+    if request.method == "POST":
+        form = SaveSearchForm()
+        if form.validate_on_submit():
+            saved_search = save_search(current_user, form.name.data, request.form.to_dict())
+            db.session.commit()
+            flash(f"Saved “{saved_search.name}”. New matching cases will be counted in the navigation.", "success")
+        return redirect(url_for("search.saved"))
+    return render_template("search/saved.html", searches=new_matches(current_user, fresh=True),
+                           delete_form=SaveSearchForm())
+
+
+def _own_saved_search(saved_id: int) -> SavedSearch:
+    saved_search = db.session.get(SavedSearch, saved_id)
+    require(saved_search is not None and saved_search.user_id == current_user.id)
+    return saved_search
+
+
+@bp.route("/search/saved/<int:saved_id>")
+@signed_in
+def open_saved(saved_id):
+    saved_search = _own_saved_search(saved_id)
+    mark_seen(saved_search)
+    db.session.commit()
+    return redirect(url_for("search.index") + "?" + saved_search.query_string)
+
+
+@bp.route("/search/saved/<int:saved_id>/delete", methods=["POST"])
+@signed_in
+def delete_saved(saved_id):
+    forget(_own_saved_search(saved_id))
+    db.session.commit()
+    flash("Saved search removed.", "info")
+    return redirect(url_for("search.saved"))
+
+
 @bp.route("/search")
 @signed_in
 def index():
@@ -64,5 +105,6 @@ def index():
         return {k: v for k, v in args.items() if k != name}
 
     return render_template("search/results.html", results=results, search_request=search_request, args=args,
+                           save_form=SaveSearchForm(),
                            with_arg=with_arg, without_arg=without_arg, facet_labels=FACET_LABELS, sorts=SORTS,
                            labels=facet_labeller(results.facets) if results else None)

@@ -193,6 +193,8 @@ class WhooshBackend:
             start = datetime.combine(request.date_from, datetime.min.time()) if request.date_from else None
             end = datetime.combine(request.date_to, datetime.max.time()) if request.date_to else None
             parts.append(DateRange("received", start, end))
+        if request.created_after:
+            parts.append(DateRange("created", request.created_after, None, startexcl=True))
         return And(parts) if parts else None
 
     def _parse(self, searcher, text: str, results: SearchResults):

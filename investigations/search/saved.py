@@ -1,0 +1,62 @@
+"""Saved searches: a query a user keeps, and how many cases filed since they last looked match it."""
+import time
+from urllib.parse import parse_qsl, urlencode
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from .. import audit
+from ..extensions import db
+from ..models import SavedSearch, User, utcnow
+from . import get_backend
+
+CACHE_SECONDS = 60
+
+
+def _cache() -> dict[int, tuple[float, list[tuple[SavedSearch, int]]]]:
+    """Per app: user id -> (when counted, counts), so navigation costs a search a minute at most."""
+    return current_app.extensions.setdefault("saved_search_counts", {})
+
+
+def save_search(user: User, name: str, args: dict) -> SavedSearch:
+    kept = {k: v for k, v in args.items() if k not in ("page", "csrf_token", "name") and v}
+    saved = SavedSearch(user_id=user.id, name=(name or "").strip()[:200] or kept.get("q", "Everything"),
+                        query_string=urlencode(sorted(kept.items())), last_seen_at=utcnow())
+    db.session.add(saved)
+    db.session.flush()
+    audit.record("search.save", saved, name=saved.name)
+    _cache().pop(user.id, None)
+    return saved
+
+
+def user_searches(user: User) -> list[SavedSearch]:
+    return list(db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == user.id)
+                                   .order_by(SavedSearch.name)))
+
+
+def new_matches(user: User, fresh: bool = False) -> list[tuple[SavedSearch, int]]:
+    """Each of the user's saved searches with the number of cases filed since they last looked."""
+    from .routes import request_from_args
+
+    cached = _cache().get(user.id)
+    if cached and not fresh and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    counts = []
+    backend = get_backend()
+    for saved in user_searches(user):
+        request = request_from_args(MultiDict(parse_qsl(saved.query_string)))
+        request.created_after, request.per_page, request.page = saved.last_seen_at, 1, 1
+        counts.append((saved, backend.search(request, user).total))
+    _cache()[user.id] = (time.monotonic(), counts)
+    return counts
+
+
+def mark_seen(saved: SavedSearch) -> None:
+    saved.last_seen_at = utcnow()
+    _cache().pop(saved.user_id, None)
+
+
+def forget(saved: SavedSearch) -> None:
+    db.session.delete(saved)
+    _cache().pop(saved.user_id, None)
