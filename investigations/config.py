@@ -53,6 +53,10 @@ class Config:
         self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or str(REPO_ROOT / "search_index")
         # Set to false to stop writing the index after each commit (bulk imports, then `flask search reindex`).
         self.SEARCH_SYNC = _env_bool("SEARCH_SYNC", True)
+        # "whoosh" (an index on disk, the default) or "postgres" (full-text search in PostgreSQL).
+        self.SEARCH_BACKEND = env.get("SEARCH_BACKEND", "whoosh")
+        if self.SEARCH_BACKEND == "postgres" and not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            raise RuntimeError("SEARCH_BACKEND=postgres needs DATABASE_URL to point at PostgreSQL.")
         self.EVIDENCE_DIR = env.get("EVIDENCE_DIR") or str(instance_dir / "evidence")
         self.MAX_UPLOAD_MB = int(env.get("MAX_UPLOAD_MB", "50"))
         # A multi-file upload may carry several files of MAX_UPLOAD_MB each;

@@ -5,7 +5,7 @@ from .cases import Case, CaseReferenceCounter, CaseTag, TimelineEntry
 from .common import utcnow
 from .dossiers import Dossier, DossierState
 from .evidence import Evidence, ExtractionState
-from .search import SavedSearch, SearchQueueEntry
+from .search import SavedSearch, SearchDocument, SearchQueueEntry
 from .users import Role, User
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "ExtractionState",
     "Role",
     "SavedSearch",
+    "SearchDocument",
     "SearchQueueEntry",
     "TimelineEntry",
     "User",

@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -26,3 +27,36 @@ class SavedSearch(db.Model):
     query_string: Mapped[str] = mapped_column(Text)  # the search page's URL parameters
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+TSVECTOR_OR_TEXT = Text().with_variant(TSVECTOR(), "postgresql")
+
+
+class SearchDocument(db.Model):
+    """A case's search document for the PostgreSQL backend (SEARCH_BACKEND=postgres): the text,
+    the facet values and a weighted tsvector with a GIN index. Unused with the Whoosh backend."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    reference: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(Text)
+    narrative: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    business: Mapped[str] = mapped_column(Text)
+    complainant: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(30))
+    business_id: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(120))
+    year: Mapped[str] = mapped_column(String(4))
+    tag: Mapped[str] = mapped_column(Text)
+    received: Mapped[datetime]
+    created: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(20))
+    assigned_to: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(40))
+    tsv: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)

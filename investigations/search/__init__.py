@@ -5,12 +5,19 @@ bp = Blueprint("search", __name__)
 
 
 def get_backend():
-    """This app's search backend (Whoosh by default), created once per process."""
+    """This app's search backend, created once per process: Whoosh by default, PostgreSQL full-text
+    search with SEARCH_BACKEND=postgres (the database must then be PostgreSQL)."""
     backend = current_app.extensions.get("search_backend")
     if backend is None:
-        from .whoosh_backend import WhooshBackend
+        if current_app.config["SEARCH_BACKEND"] == "postgres":
+            from .postgres_backend import PostgresBackend
 
-        backend = current_app.extensions["search_backend"] = WhooshBackend(current_app.config["SEARCH_INDEX_DIR"])
+            backend = PostgresBackend()
+        else:
+            from .whoosh_backend import WhooshBackend
+
+            backend = WhooshBackend(current_app.config["SEARCH_INDEX_DIR"])
+        current_app.extensions["search_backend"] = backend
     return backend
 
 

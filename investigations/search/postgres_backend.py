@@ -1,0 +1,239 @@
+"""Full-text search with PostgreSQL (SEARCH_BACKEND=postgres), for deployments with several
+app servers: a weighted tsvector per case with a GIN index, websearch_to_tsquery for what
+people type, ts_headline for snippets, GROUP BY for facets, and the index's own vocabulary
+for "Did you mean". Same requests and results as the Whoosh backend."""
+import difflib
+import re
+import time
+from datetime import datetime
+
+from markupsafe import Markup, escape
+from sqlalchemy import and_, delete, func, literal_column, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from ..extensions import db
+from ..models import SearchDocument
+from .models import FACETS, MAX_QUERY_CHARS, Hit, SearchRequest, SearchResults
+
+FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|tag|tags|ref|reference):("[^"]*"|\S+)', re.IGNORECASE)
+SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
+                  "business": "Business"}
+START, STOP = "\x01", "\x02"  # ts_headline markers, replaced after escaping
+TSV = text(
+    "setweight(to_tsvector('english', coalesce(:title, '') || ' ' || coalesce(:business, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(:narrative, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce(:notes, '') || ' ' || coalesce(:evidence, '')), 'C') || "
+    "to_tsvector('simple', coalesce(:complainant, '') || ' ' || coalesce(:reference, '') || ' ' || "
+    "replace(coalesce(:tag, ''), ',', ' '))"
+)
+VOCABULARY_SECONDS = 300
+
+
+class PostgresBackend:
+    name = "postgres"
+
+    def __init__(self):
+        self._vocabulary: tuple[float, list[str]] | None = None
+
+    # --- writing --------------------------------------------------------------------------
+
+    @staticmethod
+    def _row(doc: dict) -> dict:
+        row = {key: doc[key] for key in ("reference", "title", "narrative", "notes", "evidence", "business",
+                                         "complainant", "category", "status", "business_id", "region", "year", "tag",
+                                         "created_by", "assigned_to", "digest")}
+        row["case_id"] = int(doc["id"])
+        row["received"] = datetime.fromisoformat(doc["received"])
+        row["created"] = datetime.fromisoformat(doc["created"])
+        return row
+
+    def write(self, docs: list[dict], deleted_ids=()) -> None:
+        with db.engine.begin() as connection:
+            if deleted_ids:
+                connection.execute(delete(SearchDocument).where(SearchDocument.case_id.in_(list(deleted_ids))))
+            for doc in docs:
+                row = self._row(doc)
+                tsv = connection.execute(select(TSV.bindparams(**{k: row[k] for k in (
+                    "title", "business", "narrative", "notes", "evidence", "complainant", "reference", "tag")}))
+                ).scalar_one()
+                statement = insert(SearchDocument).values(**row, tsv=tsv)
+                connection.execute(statement.on_conflict_do_update(
+                    index_elements=["case_id"], set_={**row, "tsv": tsv}))
+
+    def rebuild(self, docs, progress=None) -> int:
+        """Replace every document in one transaction: searches see the old set until it commits."""
+        count = 0
+        with db.engine.begin() as connection:
+            connection.execute(delete(SearchDocument))
+        for batch in _batches(docs, 200):
+            self.write(batch)
+            count += len(batch)
+            if progress:
+                progress(len(batch))
+        self._vocabulary = None
+        return count
+
+    def stored_digests(self) -> dict[int, str]:
+        return dict(db.session.execute(select(SearchDocument.case_id, SearchDocument.digest)).all())
+
+    # --- searching ------------------------------------------------------------------------
+
+    @staticmethod
+    def _split(text_query: str) -> tuple[str, dict[str, str], list[str]]:
+        """Field prefixes become filters; words ending in * become prefix searches."""
+        fields = {}
+
+        def take(match):
+            name = {"tags": "tag", "reference": "ref"}.get(match.group(1).lower(), match.group(1).lower())
+            fields[name] = match.group(2).strip('"')
+            return " "
+        rest = FIELD_PREFIX.sub(take, text_query)
+        prefixes = [w[:-1] for w in re.findall(r"\b\w+\*", rest) if len(w) > 2]
+        rest = re.sub(r"\b\w+\*", " ", rest)
+        rest = re.sub(r"\bNOT\s+", "-", rest)
+        rest = re.sub(r"\bAND\b", " ", rest).replace("~", " ")
+        return rest.strip(), fields, prefixes
+
+    def _conditions(self, request: SearchRequest, user, text_query: str):
+        words, fields, prefixes = self._split(text_query)
+        doc = SearchDocument
+        conditions = []
+        if not user.is_editor:
+            conditions.append(or_(doc.created_by == str(user.id), doc.assigned_to == str(user.id)))
+        for name, value in request.filters.items():
+            conditions.append(getattr(doc, name) == value)
+        if request.date_from:
+            conditions.append(doc.received >= datetime.combine(request.date_from, datetime.min.time()))
+        if request.date_to:
+            conditions.append(doc.received <= datetime.combine(request.date_to, datetime.max.time()))
+        if request.created_after:
+            conditions.append(doc.created > request.created_after)
+        if "business" in fields:
+            conditions.append(doc.business.op("@@")(func.plainto_tsquery("english", fields["business"])))
+        for name in ("status", "category"):
+            if name in fields:
+                conditions.append(getattr(doc, name) == fields[name].lower())
+        if "tag" in fields:
+            conditions.append(func.concat(",", doc.tag, ",").contains(f",{fields['tag'].lower()},"))
+        if "ref" in fields:
+            conditions.append(func.lower(doc.reference) == fields["ref"].lower())
+        query = None
+        if words and re.search(r"\w", words):
+            query = func.websearch_to_tsquery("english", words)  # stemmed: "refunds" finds "refund"
+            simple = func.websearch_to_tsquery("simple", words)  # names, references, complainants as typed
+            conditions.append(or_(doc.tsv.op("@@")(query), doc.tsv.op("@@")(simple)))
+        for prefix in prefixes:
+            word = re.sub(r"\W", "", prefix)
+            conditions.append(doc.tsv.op("@@")(func.to_tsquery("simple", f"{word}:*")))
+        return and_(*conditions) if conditions else literal_column("true"), query
+
+    def search(self, request: SearchRequest, user) -> SearchResults:
+        started = time.perf_counter()
+        results = SearchResults(request)
+        text_query = request.text
+        if len(text_query) > MAX_QUERY_CHARS:
+            text_query = text_query[:MAX_QUERY_CHARS]
+            results.notice = f"Your search was cut to its first {MAX_QUERY_CHARS} characters."
+        text_query = text_query.replace("\x00", "")
+        found = self._run(request, user, text_query)
+        if found.total == 0 and text_query.strip():
+            corrected = self.correct(text_query)
+            if corrected and corrected != text_query:
+                corrected_found = self._run(request, user, corrected)
+                if corrected_found.total:
+                    found, results.corrected = corrected_found, corrected
+        results.total, results.hits, results.facets = found.total, found.hits, found.facets
+        results.took_ms = (time.perf_counter() - started) * 1000
+        return results
+
+    def _run(self, request: SearchRequest, user, text_query: str) -> SearchResults:
+        where, query = self._conditions(request, user, text_query)
+        doc = SearchDocument
+        found = SearchResults(request)
+        found.total = db.session.scalar(select(func.count()).select_from(doc).where(where))
+        order = {"newest": [doc.received.desc(), doc.case_id.desc()], "oldest": [doc.received, doc.case_id]}.get(
+            request.sort)
+        if order is None:
+            order = [func.ts_rank_cd(doc.tsv, query).desc(), doc.received.desc()] if query is not None \
+                else [doc.received.desc(), doc.case_id.desc()]
+        columns = [doc.case_id, doc.reference, doc.title]
+        if query is not None:
+            options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=8"
+            columns += [func.ts_headline("english", getattr(doc, name), query, options).label(name)
+                        for name in SNIPPET_FIELDS]
+        rows = db.session.execute(select(*columns).where(where).order_by(*order)
+                                  .limit(request.per_page).offset((max(request.page, 1) - 1) * request.per_page))
+        for row in rows:
+            snippets = []
+            if query is not None:
+                for name, label in SNIPPET_FIELDS.items():
+                    fragment = getattr(row, name) or ""
+                    if START in fragment:
+                        snippets.append((label, Markup(str(escape(fragment)).replace(START, "<mark>")
+                                                       .replace(STOP, "</mark>"))))
+            found.hits.append(Hit(row.case_id, row.reference.upper(), row.title, snippets))
+        for name in FACETS:
+            column = getattr(doc, name)
+            counts = db.session.execute(select(column, func.count()).where(where).group_by(column)
+                                        .order_by(func.count().desc())).all()
+            found.facets[name] = {value: count for value, count in counts}
+        return found
+
+    def _words(self) -> list[str]:
+        if self._vocabulary is None or time.monotonic() - self._vocabulary[0] > VOCABULARY_SECONDS:
+            words = db.session.scalars(text(
+                "SELECT word FROM ts_stat($$SELECT to_tsvector('simple', title || ' ' || narrative || ' ' || "
+                "notes || ' ' || evidence || ' ' || business) FROM search_documents$$)")).all()
+            self._vocabulary = (time.monotonic(), [w for w in words if w.isalpha()])
+        return self._vocabulary[1]
+
+    def correct(self, text_query: str) -> str | None:
+        words = self._words()
+        known = set(words)
+        changed = False
+
+        def fix(match):
+            nonlocal changed
+            word = match.group(0)
+            if word.upper() in ("AND", "OR", "NOT") or word.lower() in known:
+                return word
+            close = difflib.get_close_matches(word.lower(), words, n=1, cutoff=0.75)
+            if close:
+                changed = True
+                return close[0]
+            return word
+
+        corrected = re.sub(r"(?<![\w:~*?])[A-Za-z]{3,}(?![\w:*?])", fix, text_query)
+        return corrected if changed else None
+
+    def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
+        doc = SearchDocument
+        source = db.session.scalar(select(doc.tsv).where(doc.case_id == case_id))
+        if not source:
+            return []
+        terms = db.session.scalars(text(
+            "SELECT lexeme FROM unnest(CAST(:tsv AS tsvector)) ORDER BY cardinality(positions) DESC, lexeme LIMIT 12"
+        ).bindparams(tsv=source)).all()
+        if not terms:
+            return []
+        query = func.to_tsquery("english", " | ".join(re.sub(r"\W", "", t) for t in terms if re.sub(r"\W", "", t)))
+        conditions = [doc.case_id != case_id, doc.tsv.op("@@")(query)]
+        if not user.is_editor:
+            conditions.append(or_(doc.created_by == str(user.id), doc.assigned_to == str(user.id)))
+        rows = db.session.execute(select(doc.case_id, doc.reference, doc.title).where(*conditions)
+                                  .order_by(func.ts_rank(doc.tsv, query).desc()).limit(limit))
+        return [Hit(row.case_id, row.reference.upper(), row.title, []) for row in rows]
+
+    def close(self) -> None:
+        pass
+
+
+def _batches(items, size):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
