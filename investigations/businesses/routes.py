@@ -5,17 +5,18 @@ from sqlalchemy import func, or_, select
 from ..extensions import db
 from ..forms import page_number
 from ..models import Business, BusinessAlias, Case
-from ..permissions import editor_only, require, signed_in, visible_cases_clause
+from ..permissions import editor_only, signed_in, visible_cases_clause
 from . import bp
 from .forms import BusinessForm
 from .naming import normalize_business_name
-from .services import BUSINESS_FIELDS, BusinessNameTaken, case_counts, complaint_pattern, update_business
-
-
-def _get_business(slug: str) -> Business:
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
-    require(business is not None)
-    return business
+from .services import (
+    BUSINESS_FIELDS,
+    BusinessNameTaken,
+    case_counts,
+    complaint_pattern,
+    get_business_by_slug,
+    update_business,
+)
 
 
 @bp.route("/businesses/")
@@ -43,7 +44,7 @@ def index():
 @bp.route("/businesses/<slug>")
 @signed_in
 def detail(slug):
-    business = _get_business(slug)
+    business = get_business_by_slug(slug)
     cases = db.session.scalars(
         select(Case).where(Case.business_id == business.id, visible_cases_clause(current_user))
         .order_by(Case.date_received.desc()).limit(200)
@@ -55,7 +56,7 @@ def detail(slug):
 @bp.route("/businesses/<slug>/edit", methods=["GET", "POST"])
 @editor_only
 def edit(slug):
-    business = _get_business(slug)
+    business = get_business_by_slug(slug)
     current = {field: getattr(business, field) for field in BUSINESS_FIELDS}
     form = BusinessForm(data={**current, "aliases": "\n".join(business.alias_names)})
     if form.validate_on_submit():

@@ -13,7 +13,7 @@ from ..database import insert_if_absent
 from ..extensions import db
 from ..models import Business, BusinessAlias, Case, utcnow
 from ..models.cases import CATEGORIES, Status
-from ..permissions import visible_cases_clause
+from ..permissions import require, visible_cases_clause
 from .naming import normalize_business_name, slugify
 
 
@@ -24,6 +24,13 @@ class BusinessNameTaken(ValueError):
         super().__init__(f"“{name}” is already the name or an alias of {owner.name}.")
         self.owner = owner
         self.field = field  # the form field that carries the clashing name
+
+
+def get_business_by_slug(slug: str) -> Business:
+    """The business at /businesses/<slug>, or 404."""
+    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    require(business is not None)
+    return business
 
 
 def find_business(name: str) -> Business | None:

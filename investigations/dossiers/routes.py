@@ -1,11 +1,10 @@
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..businesses.services import complaint_pattern
+from ..businesses.services import complaint_pattern, get_business_by_slug
 from ..cases.queries import get_visible_case
 from ..extensions import db
-from ..models import Business, Dossier
+from ..models import Dossier
 from ..permissions import can_view_case, editor_only, require, signed_in
 from . import bp
 from .audiences import AUDIENCES, case_content
@@ -49,16 +48,10 @@ def case_dossier(reference):
                            previews=previews, back=url_for("cases.detail", reference=case.reference))
 
 
-def _get_business(slug: str) -> Business:
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
-    require(business is not None)
-    return business
-
-
 @bp.route("/businesses/<slug>/dossier", methods=["GET", "POST"])
 @editor_only
 def business_dossier(slug):
-    business = _get_business(slug)
+    business = get_business_by_slug(slug)
     form = DossierForm()
     if not business.cases:
         flash("There are no cases against this business yet.", "info")

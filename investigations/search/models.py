@@ -1,4 +1,6 @@
 """The search request and its results, the same whichever backend answers."""
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -43,3 +45,25 @@ class SearchResults:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.request.per_page))
+
+
+WORD = re.compile(r"(?<![\w:~*?])[A-Za-z]{3,}(?![\w:~*?])")  # plain words, not fields, fuzzy or wildcards
+
+
+def correct_words(text: str, is_known: Callable[[str], bool], suggest: Callable[[str], str | None]) -> str | None:
+    """The query with each unknown plain word replaced by a suggestion; None if nothing changed."""
+    changed = False
+
+    def fix(match):
+        nonlocal changed
+        word = match.group(0)
+        if word.upper() in ("AND", "OR", "NOT") or is_known(word.lower()):
+            return word
+        suggestion = suggest(word.lower())
+        if suggestion:
+            changed = True
+            return suggestion
+        return word
+
+    corrected = WORD.sub(fix, text)
+    return corrected if changed else None

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ..extensions import db
 from ..models import SearchDocument
-from .models import FACETS, MAX_QUERY_CHARS, Hit, SearchRequest, SearchResults
+from .models import FACETS, MAX_QUERY_CHARS, Hit, SearchRequest, SearchResults, correct_words
 
 FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|tag|tags|ref|reference):("[^"]*"|\S+)', re.IGNORECASE)
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
@@ -190,21 +190,12 @@ class PostgresBackend:
     def correct(self, text_query: str) -> str | None:
         words = self._words()
         known = set(words)
-        changed = False
 
-        def fix(match):
-            nonlocal changed
-            word = match.group(0)
-            if word.upper() in ("AND", "OR", "NOT") or word.lower() in known:
-                return word
-            close = difflib.get_close_matches(word.lower(), words, n=1, cutoff=0.75)
-            if close:
-                changed = True
-                return close[0]
-            return word
+        def suggest(word):
+            close = difflib.get_close_matches(word, words, n=1, cutoff=0.75)
+            return close[0] if close else None
 
-        corrected = re.sub(r"(?<![\w:~*?])[A-Za-z]{3,}(?![\w:*?])", fix, text_query)
-        return corrected if changed else None
+        return correct_words(text_query, known.__contains__, suggest)
 
     def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
         doc = SearchDocument

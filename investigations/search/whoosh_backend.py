@@ -23,7 +23,7 @@ from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, Multifie
 from whoosh.query import And, DateRange, Every, Or, Term
 from whoosh.writing import LockError
 
-from .models import FACETS, MAX_QUERY_CHARS, Hit, SearchRequest, SearchResults
+from .models import FACETS, MAX_QUERY_CHARS, Hit, SearchRequest, SearchResults, correct_words
 
 TEXT_FIELDS = ["title", "narrative", "notes", "evidence", "business", "complainant", "reference"]
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
@@ -261,21 +261,12 @@ class WhooshBackend:
     def correct(self, searcher, text: str) -> str | None:
         """The query with each unknown plain word replaced by the closest indexed word."""
         reader = searcher.reader()
-        changed = False
 
-        def fix(match):
-            nonlocal changed
-            word = match.group(0)
-            if word.upper() in ("AND", "OR", "NOT") or reader.doc_frequency("spell", word.lower()):
-                return word
-            suggestions = searcher.suggest("spell", word.lower(), limit=1, maxdist=2)
-            if suggestions:
-                changed = True
-                return suggestions[0]
-            return word
+        def suggest(word):
+            suggestions = searcher.suggest("spell", word, limit=1, maxdist=2)
+            return suggestions[0] if suggestions else None
 
-        corrected = re.sub(r"(?<![\w:~*?])[A-Za-z]{3,}(?![\w:~*?])", fix, text)
-        return corrected if changed else None
+        return correct_words(text, lambda word: reader.doc_frequency("spell", word) > 0, suggest)
 
     def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
         searcher = self.searcher()

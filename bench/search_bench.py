@@ -1,0 +1,198 @@
+"""Search benchmark: index build, size and query latency, against SQLite FTS5 on the same corpus.
+
+Generates N synthetic complaints (80 to 400 words, 2,000 businesses, 16 categories) in a
+throw-away instance, builds the index with `flask search reindex`'s code, then runs a fixed
+query mix (1-3 words, phrases, misspellings, a category filter with facets, date-sorted)
+through the app's search function and through the HTTP search page, and the same mix on
+SQLite FTS5 as the baseline. Finally it saves one case and measures how soon search finds it.
+
+    .venv/bin/python bench/search_bench.py [--cases 10000] [--queries 200]
+"""
+import argparse
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
+
+from investigations import create_app  # noqa: E402
+from investigations.auth.accounts import create_user  # noqa: E402
+from investigations.businesses.naming import normalize_business_name, slugify  # noqa: E402
+from investigations.cases.services import update_case  # noqa: E402
+from investigations.extensions import db  # noqa: E402
+from investigations.models import Business, Case  # noqa: E402
+from investigations.models.cases import CATEGORIES  # noqa: E402
+from investigations.search import get_backend, maintenance  # noqa: E402
+from investigations.search.models import SearchRequest  # noqa: E402
+
+WORDS = """refund warranty repair contract charge delivery manager store receipt cancelled subscription promised
+deposit invoice broken leaking faulty technician appointment complaint customer service phone email letter
+insurance claim denied payment card bank account fee overcharged late interest loan car dealer engine
+mileage landlord rent apartment mold heating contractor roof kitchen window door flight hotel booking
+ticket luggage internet cable router outage bill gym membership trial renew automatic scam fraud caller
+gift voucher price advertised sale discount shipping package missing damaged return policy exchange
+credit collector debt letter threat court lawyer medical clinic dentist pharmacy prescription""".split()
+FIRST = "Acme Globex Initech Umbrella Stark Wayne Hooli Vandelay Soylent Tyrell Cyberdyne Wonka Oceanic".split()
+SECOND = "Appliances Motors Homes Telecom Insurance Travel Fitness Bank Furniture Electronics Repairs Realty".split()
+
+
+def percentile(values, pct):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))] * 1000
+
+
+def generate(n_cases: int, author_id: int, rng: random.Random):
+    businesses, seen = [], set()
+    while len(businesses) < 2000:
+        name = f"{rng.choice(FIRST)} {rng.choice(SECOND)} {rng.randrange(1, 400)}"
+        if normalize_business_name(name) not in seen:
+            seen.add(normalize_business_name(name))
+            businesses.append({"name": name, "normalized_name": normalize_business_name(name),
+                               "slug": slugify(name) + f"-{len(businesses)}", "region": rng.choice(
+                                   ["California", "Texas", "New York", "Ohio", "Florida", None]),
+                               "created_at": datetime.now(), "updated_at": datetime.now()})
+    db.session.execute(insert(Business), businesses)
+    ids = db.session.scalars(select(Business.id)).all()
+    start = date(2019, 1, 1)
+    for batch in range(0, n_cases, 1000):
+        rows = []
+        for i in range(batch, min(batch + 1000, n_cases)):
+            received = start + timedelta(days=rng.randrange(0, 2500))
+            rows.append({
+                "reference": f"C-{received.year}-{i + 1:05d}", "title": " ".join(rng.choices(WORDS, k=rng.randrange(3, 8))).capitalize(),
+                "narrative": " ".join(rng.choices(WORDS, k=rng.randrange(80, 400))).capitalize() + ".",
+                "category": rng.choice(list(CATEGORIES)), "status": rng.choice(["new", "investigating", "resolved"]),
+                "business_id": rng.choice(ids), "complainant_name": "Synthetic Person", "consent_to_publish": False,
+                "currency": "USD", "date_received": received, "received_via": "web", "created_by_id": author_id,
+                "created_at": datetime.now(), "updated_at": datetime.now(),
+            })
+        db.session.execute(insert(Case), rows)
+    db.session.commit()
+
+
+def query_mix(rng: random.Random, n: int) -> list[SearchRequest]:
+    mix = []
+    for i in range(n):
+        kind = i % 6
+        if kind == 0:
+            mix.append(SearchRequest(text=rng.choice(WORDS)))
+        elif kind == 1:
+            mix.append(SearchRequest(text=" ".join(rng.sample(WORDS, rng.randrange(2, 4)))))
+        elif kind == 2:
+            mix.append(SearchRequest(text=f'"{" ".join(rng.sample(WORDS, 2))}"'))
+        elif kind == 3:
+            word = rng.choice([w for w in WORDS if len(w) > 5])
+            mix.append(SearchRequest(text=word[:2] + word[3] + word[2] + word[4:]))  # a transposition typo
+        elif kind == 4:
+            mix.append(SearchRequest(text=rng.choice(WORDS), filters={"category": rng.choice(list(CATEGORIES))}))
+        else:
+            mix.append(SearchRequest(text=rng.choice(WORDS), sort="newest"))
+    return mix
+
+
+def fts5_baseline(db_path: Path, mix: list[SearchRequest]) -> tuple[float, list[float]]:
+    connection = sqlite3.connect(db_path)
+    started = time.perf_counter()
+    connection.execute("CREATE VIRTUAL TABLE fts USING fts5(title, narrative, content='cases', content_rowid='id',"
+                       " tokenize='porter')")
+    connection.execute("INSERT INTO fts(rowid, title, narrative) SELECT id, title, narrative FROM cases")
+    connection.commit()
+    build = time.perf_counter() - started
+    times = []
+    for request in mix:
+        text = request.text.replace('"', "") if not request.text.startswith('"') else request.text
+        match = text if text.startswith('"') else " AND ".join(text.split())
+        started = time.perf_counter()
+        where = "fts MATCH ?" + (" AND cases.category = ?" if request.filters else "")
+        params = [match] + list(request.filters.values())
+        order = "cases.date_received DESC" if request.sort == "newest" else "bm25(fts)"
+        connection.execute(f"SELECT cases.id FROM fts JOIN cases ON cases.id = fts.rowid WHERE {where} "
+                           f"ORDER BY {order} LIMIT 20", params).fetchall()
+        for facet in ("status", "category", "business_id"):
+            connection.execute(f"SELECT cases.{facet}, count(*) FROM fts JOIN cases ON cases.id = fts.rowid "
+                               f"WHERE {where} GROUP BY cases.{facet}", params).fetchall()
+        connection.execute(f"SELECT count(*) FROM fts JOIN cases ON cases.id = fts.rowid WHERE {where}",
+                           params).fetchall()
+        times.append(time.perf_counter() - started)
+    connection.close()
+    return build, times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    rng = random.Random(11)
+    work = Path(tempfile.mkdtemp(prefix="search-bench-"))
+    db_path = work / "bench.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "INSTANCE_DIR": str(work),
+                      "SEARCH_INDEX_DIR": str(work / "index"), "EVIDENCE_DIR": str(work / "evidence"),
+                      "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        upgrade()
+        editor, _ = create_user("bench@example.org", "Bench Editor", "editor", password="bench password 123")
+        db.session.commit()
+        print(f"Generating {args.cases} cases…", file=sys.stderr)
+        app.config["SEARCH_SYNC"] = False
+        generate(args.cases, editor.id, rng)
+        app.config["SEARCH_SYNC"] = True
+
+        print("Building the index…", file=sys.stderr)
+        started = time.perf_counter()
+        maintenance.reindex()
+        build_s = time.perf_counter() - started
+        backend = get_backend()
+        size_mb = sum(p.stat().st_size for p in backend.current_dir().rglob("*") if p.is_file()) / 2**20
+
+        mix = query_mix(rng, args.queries)
+        for request in mix[:20]:  # warm the searcher and the caches
+            backend.search(request, editor)
+        app_times = []
+        for request in mix:
+            started = time.perf_counter()
+            backend.search(request, editor)
+            app_times.append(time.perf_counter() - started)
+
+        client = app.test_client()
+        client.post("/login", data={"email": "bench@example.org", "password": "bench password 123"})
+        http_times = []
+        for request in mix:
+            params = {"q": request.text, "sort": request.sort, **request.filters}
+            started = time.perf_counter()
+            response = client.get("/search", query_string=params)
+            http_times.append(time.perf_counter() - started)
+            assert response.status_code == 200
+
+        case = db.session.scalar(select(Case).order_by(Case.id).limit(1))
+        data = {field: getattr(case, field) for field in ("title", "narrative", "category", "complainant_name",
+                                                           "currency", "date_received", "received_via")}
+        started = time.perf_counter()
+        update_case(case, {**data, "business_name": case.business.name, "title": "Zyxwvut freshly edited"})
+        db.session.commit()  # the index is written after the commit
+        while not backend.search(SearchRequest(text="zyxwvut"), editor).total:
+            time.sleep(0.01)
+        fresh_s = time.perf_counter() - started
+
+    fts_build, fts_times = fts5_baseline(db_path, mix)
+    print()
+    print(f"Corpus: {args.cases} cases, {args.queries} queries; machine: {sys.platform}")
+    print(f"{'':28} {'build':>9} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'app search (Whoosh)':28} {build_s:>8.1f}s {percentile(app_times, 50):>8.1f} {percentile(app_times, 95):>8.1f}")
+    print(f"{'HTTP /search page':28} {'':>9} {percentile(http_times, 50):>8.1f} {percentile(http_times, 95):>8.1f}")
+    print(f"{'SQLite FTS5 (baseline)':28} {fts_build:>8.1f}s {percentile(fts_times, 50):>8.1f} {percentile(fts_times, 95):>8.1f}")
+    print(f"Ratios app/FTS5: build {build_s / fts_build:.1f}x, p50 {statistics.median(app_times) / statistics.median(fts_times):.1f}x, "
+          f"p95 {percentile(app_times, 95) / percentile(fts_times, 95):.1f}x")
+    print(f"Index size: {size_mb:.0f} MB. An edited case was findable {fresh_s * 1000:.0f} ms after saving.")
+
+
+if __name__ == "__main__":
+    main()
