@@ -32,7 +32,8 @@ def reindex(progress=None) -> int:
     backend = get_backend()
     started = utcnow()
     with Session(db.engine) as session:
-        count = backend.rebuild((case_document(case) for case in load_cases(session)), progress)
+        count = backend.rebuild((case_document(case) for case in load_cases(session)), progress,
+                                expected=case_count())
     with Session(db.engine) as session:
         late = changed_since(session, started)
         if late:

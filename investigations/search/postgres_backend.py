@@ -60,7 +60,7 @@ class PostgresBackend:
                 connection.execute(statement.on_conflict_do_update(
                     index_elements=["case_id"], set_={**row, "tsv": tsv}))
 
-    def rebuild(self, docs, progress=None) -> int:
+    def rebuild(self, docs, progress=None, expected: int = 0) -> int:
         """Replace every document in one transaction: searches see the old set until it commits."""
         count = 0
         with db.engine.begin() as connection:
