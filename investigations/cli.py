@@ -123,6 +123,7 @@ def export_dossier_command(case_ref, business_name, audience, attach_originals, 
 
     from .businesses.services import find_business
     from .dossiers.audiences import AUDIENCES
+    from .dossiers.render import DossierError
     from .dossiers.services import dossier_path, issue_now, start_dossier
     from .models import Case
 
@@ -147,7 +148,11 @@ def export_dossier_command(case_ref, business_name, audience, attach_originals, 
                             with_originals=attach_originals)
     click.echo(f"Rendering dossier #{dossier.id} of {dossier.subject} for {AUDIENCES[audience].label}…", err=True)
     started = time.perf_counter()
-    issue_now(dossier)
+    try:
+        issue_now(dossier)
+    except DossierError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
     shutil.copyfile(dossier_path(dossier), output)
     click.echo(f"Wrote {output}: {dossier.pages} pages, {dossier.size / 2**20:.1f} MB, "
                f"{time.perf_counter() - started:.1f} s. SHA-256 {dossier.sha256}")

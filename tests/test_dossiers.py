@@ -317,3 +317,14 @@ def test_pages_render_to_non_blank_images(worked_case, login, tmp_path):
         with Image.open(page) as image:
             stats = ImageStat.Stat(image.convert("L"))
             assert stats.stddev[0] > 5, f"{page.name} looks blank"
+
+
+def test_without_pango_the_app_runs_and_export_says_why(worked_case, login, monkeypatch):
+    from investigations.dossiers import render
+
+    monkeypatch.setattr(render, "UNAVAILABLE", "PDF dossiers need the Pango library on this server")
+    eve = login("eve")
+    assert eve.get(f"/cases/{worked_case}").status_code == 200
+    response = eve.post(f"/cases/{worked_case}/dossier", data={"audience": "bbb"}, follow_redirects=True)
+    assert "PDF dossiers need the Pango library" in response.get_data(as_text=True)
+    assert db.session.scalars(select(Dossier).where(Dossier.state == "ready")).all() == []

@@ -9,8 +9,17 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
-from weasyprint import HTML, Attachment
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+try:
+    from weasyprint import HTML, Attachment
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    UNAVAILABLE = None
+except OSError as error:  # WeasyPrint loads Pango when imported; the rest of the app runs without it
+    HTML = Attachment = URLFetcherResponse = None
+    URLFetcher = object
+    UNAVAILABLE = ("PDF dossiers need the Pango library on this server (apt-get install libpango-1.0-0 "
+                   f"libpangoft2-1.0-0): {error}")
 
 from ..evidence.services import download_name, spreadsheet_safe
 from ..storage import EvidenceStore
@@ -101,13 +110,19 @@ def _manifest(evidence_items) -> bytes:
     return out.getvalue().encode()
 
 
-class MissingEvidence(RuntimeError):
+class DossierError(RuntimeError):
+    """No dossier could be issued; the message says why, for the person exporting it."""
+
+
+class MissingEvidence(DossierError):
     """A stored file the dossier needs is not there; no incomplete dossier is issued."""
 
 
 def render_pdf(template: str, evidence_items: list, originals: list = (), **context) -> RenderedPDF:
     """Render a dossier template to PDF. Only the given evidence can be embedded; `originals` are
     attached as files with a manifest of their hashes."""
+    if UNAVAILABLE:
+        raise DossierError(UNAVAILABLE)
     store = EvidenceStore(current_app.config["EVIDENCE_DIR"])
     fetcher = DossierURLFetcher(Path(current_app.static_folder), store, {item.sha256 for item in evidence_items})
     html = render_template(template, static_url=static_url, photo_url=photo_url, **context)

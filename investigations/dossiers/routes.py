@@ -9,7 +9,7 @@ from ..permissions import can_view_case, editor_only, require, signed_in
 from . import bp
 from .audiences import AUDIENCES, case_content
 from .forms import DossierForm, VerifyForm
-from .render import MissingEvidence
+from .render import DossierError
 from .services import (
     dossier_path,
     give_up_if_stale,
@@ -38,7 +38,7 @@ def case_dossier(reference):
                                 with_originals=form.with_originals.data)
         try:
             issue_now(dossier)
-        except MissingEvidence as error:
+        except DossierError as error:
             db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("cases.detail", reference=case.reference))
