@@ -44,12 +44,27 @@ FIRST = "Acme Globex Initech Umbrella Stark Wayne Hooli Vandelay Soylent Tyrell 
 SECOND = "Appliances Motors Homes Telecom Insurance Travel Fitness Bank Furniture Electronics Repairs Realty".split()
 
 
+SYLLABLES = "ka lo mi ter ven dor pla sto re an ex cor tri mon gal fen har lis por quin sel tov ur".split()
+
+
+def vocabulary(rng: random.Random, size: int = 6000) -> tuple[list[str], list[float]]:
+    """Complaint words plus invented ones, with Zipf-like frequencies, as real prose has: a few
+    words are everywhere, most are rare (so most queries match a small part of the archive)."""
+    words = list(WORDS)
+    while len(words) < size:
+        word = "".join(rng.choices(SYLLABLES, k=rng.randrange(2, 4)))
+        if word not in words:
+            words.append(word)
+    rng.shuffle(words)
+    return words, [1 / (rank + 1) for rank in range(len(words))]
+
+
 def percentile(values, pct):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))] * 1000
 
 
-def generate(n_cases: int, author_id: int, rng: random.Random):
+def generate(n_cases: int, author_id: int, rng: random.Random, vocab: tuple[list[str], list[float]]):
     businesses, seen = [], set()
     while len(businesses) < 2000:
         name = f"{rng.choice(FIRST)} {rng.choice(SECOND)} {rng.randrange(1, 400)}"
@@ -67,8 +82,9 @@ def generate(n_cases: int, author_id: int, rng: random.Random):
         for i in range(batch, min(batch + 1000, n_cases)):
             received = start + timedelta(days=rng.randrange(0, 2500))
             rows.append({
-                "reference": f"C-{received.year}-{i + 1:05d}", "title": " ".join(rng.choices(WORDS, k=rng.randrange(3, 8))).capitalize(),
-                "narrative": " ".join(rng.choices(WORDS, k=rng.randrange(80, 400))).capitalize() + ".",
+                "reference": f"C-{received.year}-{i + 1:05d}",
+                "title": " ".join(rng.choices(vocab[0], vocab[1], k=rng.randrange(3, 8))).capitalize(),
+                "narrative": " ".join(rng.choices(vocab[0], vocab[1], k=rng.randrange(80, 400))).capitalize() + ".",
                 "category": rng.choice(list(CATEGORIES)), "status": rng.choice(["new", "investigating", "resolved"]),
                 "business_id": rng.choice(ids), "complainant_name": "Synthetic Person", "consent_to_publish": False,
                 "currency": "USD", "date_received": received, "received_via": "web", "created_by_id": author_id,
@@ -143,7 +159,7 @@ def main() -> None:
         db.session.commit()
         print(f"Generating {args.cases} cases…", file=sys.stderr)
         app.config["SEARCH_SYNC"] = False
-        generate(args.cases, editor.id, rng)
+        generate(args.cases, editor.id, rng, vocabulary(rng))
         app.config["SEARCH_SYNC"] = True
 
         print("Building the index…", file=sys.stderr)
