@@ -1,6 +1,8 @@
 """Signing in and out, the first admin, rate limits and configuration defaults."""
 import re
 
+import pytest
+
 from investigations.config import Config
 from investigations.extensions import db
 from investigations.models import User
@@ -127,3 +129,26 @@ def test_database_url_defaults_to_sqlite_in_instance(tmp_path, monkeypatch):
     assert Config(tmp_path).SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'investigations.db'}"
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
     assert Config(tmp_path).SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@h/db"
+
+
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_up(), reason="Redis is not running on 127.0.0.1:6379")
+def test_rate_limits_can_be_shared_through_redis(app_factory, users):
+    import uuid
+
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="2 per minute",
+                      RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+                      RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    client = app.test_client()
+    assert sign_in(client, "rita@example.org", "guess").status_code == 200
+    assert sign_in(client, "rita@example.org", "guess").status_code == 200
+    assert sign_in(client, "rita@example.org", PASSWORD).status_code == 429
