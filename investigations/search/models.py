@@ -1,5 +1,6 @@
 """The search request and its results, the same whichever backend answers."""
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,7 +48,7 @@ class SearchResults:
         return max(1, -(-self.total // self.request.per_page))
 
 
-WORD = re.compile(r"(?<![\w:~*?])[A-Za-z]{3,}(?![\w:~*?])")  # plain words, not fields, fuzzy or wildcards
+WORD = re.compile(r"(?<![\w:~*?])[A-Za-z]{3,}(?![\w:*?])")  # plain words (perhaps fuzzy~), not fields or wildcards
 
 
 def correct_words(text: str, is_known: Callable[[str], bool], suggest: Callable[[str], str | None]) -> str | None:
@@ -67,3 +68,33 @@ def correct_words(text: str, is_known: Callable[[str], bool], suggest: Callable[
 
     corrected = WORD.sub(fix, text)
     return corrected if changed else None
+
+
+class SearchBackend:
+    """The course of a search, the same for every backend: trim the query, run it, and when it
+    finds nothing, run the spelling-corrected query instead. Backends supply the two steps."""
+
+    def search(self, request: SearchRequest, user) -> SearchResults:
+        started = time.perf_counter()
+        results = SearchResults(request)
+        text = request.text.replace("\x00", "")
+        if len(text) > MAX_QUERY_CHARS:
+            text = text[:MAX_QUERY_CHARS]
+            results.notice = f"Your search was cut to its first {MAX_QUERY_CHARS} characters."
+        found = self.run_text(text, request, user, results)
+        if found.total == 0 and text.strip():
+            corrected = self.correct(text)
+            if corrected and corrected != text:
+                again = self.run_text(corrected, request, user, results)
+                if again.total:
+                    found, results.corrected = again, corrected
+        results.total, results.hits, results.facets = found.total, found.hits, found.facets
+        results.took_ms = (time.perf_counter() - started) * 1000
+        return results
+
+    def run_text(self, text: str, request: SearchRequest, user, results: SearchResults) -> SearchResults:
+        """One page of hits with facet counts for `text` (may set results.notice)."""
+        raise NotImplementedError
+
+    def correct(self, text: str) -> str | None:
+        raise NotImplementedError

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ..extensions import db
 from ..models import SearchDocument
-from .models import FACETS, MAX_QUERY_CHARS, Hit, SearchRequest, SearchResults, correct_words
+from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults, correct_words
 
 FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|tag|tags|ref|reference):("[^"]*"|\S+)', re.IGNORECASE)
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
@@ -29,7 +29,7 @@ TSV = text(
 VOCABULARY_SECONDS = 300
 
 
-class PostgresBackend:
+class PostgresBackend(SearchBackend):
     name = "postgres"
 
     def __init__(self):
@@ -127,24 +127,8 @@ class PostgresBackend:
             conditions.append(doc.tsv.op("@@")(func.to_tsquery("simple", f"{word}:*")))
         return and_(*conditions) if conditions else literal_column("true"), query
 
-    def search(self, request: SearchRequest, user) -> SearchResults:
-        started = time.perf_counter()
-        results = SearchResults(request)
-        text_query = request.text
-        if len(text_query) > MAX_QUERY_CHARS:
-            text_query = text_query[:MAX_QUERY_CHARS]
-            results.notice = f"Your search was cut to its first {MAX_QUERY_CHARS} characters."
-        text_query = text_query.replace("\x00", "")
-        found = self._run(request, user, text_query)
-        if found.total == 0 and text_query.strip():
-            corrected = self.correct(text_query)
-            if corrected and corrected != text_query:
-                corrected_found = self._run(request, user, corrected)
-                if corrected_found.total:
-                    found, results.corrected = corrected_found, corrected
-        results.total, results.hits, results.facets = found.total, found.hits, found.facets
-        results.took_ms = (time.perf_counter() - started) * 1000
-        return results
+    def run_text(self, text: str, request: SearchRequest, user, results: SearchResults) -> SearchResults:
+        return self._run(request, user, text)
 
     def _run(self, request: SearchRequest, user, text_query: str) -> SearchResults:
         where, query = self._conditions(request, user, text_query)

@@ -23,7 +23,7 @@ from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, Multifie
 from whoosh.query import And, DateRange, Every, Or, Term
 from whoosh.writing import LockError
 
-from .models import FACETS, MAX_QUERY_CHARS, Hit, SearchRequest, SearchResults, correct_words
+from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults, correct_words
 
 TEXT_FIELDS = ["title", "narrative", "notes", "evidence", "business", "complainant", "reference"]
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
@@ -69,7 +69,7 @@ class _EscapingFormatter(highlight.Formatter):
         return str(escape(text))
 
 
-class WhooshBackend:
+class WhooshBackend(SearchBackend):
     name = "whoosh"
 
     def __init__(self, directory: str | Path):
@@ -213,30 +213,14 @@ class WhooshBackend:
             results.notice = "Your search could not be read as typed; showing results for the words in it."
             return parser.parse(words) if words else Every()
 
-    def search(self, request: SearchRequest, user) -> SearchResults:
-        started = time.perf_counter()
-        results = SearchResults(request)
-        text = request.text
-        if len(text) > MAX_QUERY_CHARS:
-            text = text[:MAX_QUERY_CHARS]
-            results.notice = f"Your search was cut to its first {MAX_QUERY_CHARS} characters."
+    def run_text(self, text: str, request: SearchRequest, user, results: SearchResults) -> SearchResults:
         searcher = self.searcher()
-        query = self._parse(searcher, text, results)
         try:
-            page = self._run(searcher, query, request, user)
+            return self._run(searcher, self._parse(searcher, text, results), request, user)
         except Exception:  # a query that parses but cannot run (e.g. a phrase on a field without positions)
             results.notice = "Your search could not be run as typed; showing results for the words in it."
             words = " ".join(re.findall(r"\w+", text))
-            page = self._run(searcher, self._parser(searcher.schema).parse(words) if words else Every(), request, user)
-        if page.total == 0 and text.strip():
-            corrected = self.correct(searcher, text)
-            if corrected and corrected != text:
-                corrected_page = self._run(searcher, self._parse(searcher, corrected, results), request, user)
-                if corrected_page.total:
-                    page, results.corrected = corrected_page, corrected
-        results.total, results.hits, results.facets = page.total, page.hits, page.facets
-        results.took_ms = (time.perf_counter() - started) * 1000
-        return results
+            return self._run(searcher, self._parser(searcher.schema).parse(words) if words else Every(), request, user)
 
     def _run(self, searcher, query, request: SearchRequest, user) -> SearchResults:
         facets = sorting.Facets()
@@ -263,8 +247,9 @@ class WhooshBackend:
             found.facets[name] = dict(sorted(hits.groups(name).items(), key=lambda item: -item[1]))
         return found
 
-    def correct(self, searcher, text: str) -> str | None:
+    def correct(self, text: str) -> str | None:
         """The query with each unknown plain word replaced by the closest indexed word."""
+        searcher = self.searcher()
         reader = searcher.reader()
 
         def suggest(word):
