@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Business, Case, Evidence
+from ..models import Business, Case
 
 STORED_TEXT_CHARS = 20_000  # per field, enough for snippets
 
@@ -61,7 +61,3 @@ def load_cases(session: Session, case_ids: Iterable[int] | None = None, batch: i
         yield from chunk
         last = chunk[-1].id
         session.expunge_all()
-
-
-def evidence_case_ids(session: Session, evidence_ids: Iterable[int]) -> set[int]:
-    return set(session.scalars(select(Evidence.case_id).where(Evidence.id.in_(list(evidence_ids)))))

@@ -12,7 +12,7 @@ import shutil
 import threading
 import time
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from markupsafe import Markup, escape
@@ -21,7 +21,6 @@ from whoosh.analysis import KeywordAnalyzer, SimpleAnalyzer, StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser
 from whoosh.query import And, DateRange, Every, Or, Term
-from whoosh.writing import LockError
 
 from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults, correct_words
 
@@ -272,10 +271,3 @@ class WhooshBackend(SearchBackend):
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
-
-
-def received_date(value) -> date | None:
-    return value.date() if isinstance(value, datetime) else None
-
-
-__all__ = ["LockError", "WhooshBackend"]
