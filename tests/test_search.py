@@ -232,6 +232,9 @@ def test_two_processes_writing_at_once_leave_every_case_in_the_index(app, users,
         process.start()
     for process in processes:
         process.join(timeout=120)
+        if process.is_alive():  # never leave a stuck child holding database connections
+            process.terminate()
+            process.join()
         assert process.exitcode == 0
     eve = login("eve")
     assert count_line(search(eve, q="concurrentalpha")) == 8
