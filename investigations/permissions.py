@@ -115,14 +115,3 @@ def require(condition: bool) -> None:
     """Abort with 404 unless `condition`; a hidden case looks the same as a missing one."""
     if not condition:
         abort(404)
-
-
-# --- Businesses and accounts -----------------------------------------------------------
-
-
-def can_edit_business(user: User) -> bool:
-    return user.is_authenticated and user.is_editor
-
-
-def can_manage_users(user: User) -> bool:
-    return user.is_authenticated and user.is_admin

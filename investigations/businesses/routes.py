@@ -1,6 +1,7 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..forms import page_number
@@ -29,7 +30,8 @@ def index():
         .correlate(Business)
         .scalar_subquery()
     )
-    query = select(Business, visible_count.label("case_count")).order_by(Business.name)
+    query = (select(Business, visible_count.label("case_count")).options(selectinload(Business.aliases))
+             .order_by(Business.name))  # aliases for the whole page in one query
     if q:
         normalized = normalize_business_name(q)
         alias_match = select(BusinessAlias.business_id).where(BusinessAlias.normalized_name.contains(normalized))

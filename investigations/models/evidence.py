@@ -67,9 +67,5 @@ class Evidence(db.Model):
         return self.withdrawn_at is not None
 
     @property
-    def is_image(self) -> bool:
-        return self.kind == "image"
-
-    @property
     def extraction_label(self) -> str:
         return ExtractionState(self.extraction_state).label
