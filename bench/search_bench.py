@@ -6,9 +6,13 @@ query mix (1-3 words, phrases, misspellings, a category filter with facets, date
 through the app's search function and through the HTTP search page, and the same mix on
 SQLite FTS5 as the baseline. Finally it saves one case and measures how soon search finds it.
 
-    .venv/bin/python bench/search_bench.py [--cases 10000] [--queries 200]
+    .venv/bin/python bench/search_bench.py [--cases 10000] [--queries 200] [--postgres URL]
+
+With --postgres, the same corpus (same seed) is also generated in that PostgreSQL database and
+measured with SEARCH_BACKEND=postgres.
 """
 import argparse
+import os
 import random
 import sqlite3
 import statistics
@@ -21,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 from investigations import create_app  # noqa: E402
 from investigations.auth.accounts import create_user  # noqa: E402
@@ -142,34 +146,26 @@ def fts5_baseline(db_path: Path, mix: list[SearchRequest]) -> tuple[float, list[
     return build, times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=10_000)
-    parser.add_argument("--queries", type=int, default=200)
-    args = parser.parse_args()
-    rng = random.Random(11)
-    work = Path(tempfile.mkdtemp(prefix="search-bench-"))
-    db_path = work / "bench.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "INSTANCE_DIR": str(work),
-                      "SEARCH_INDEX_DIR": str(work / "index"), "EVIDENCE_DIR": str(work / "evidence"),
-                      "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+def measure(app, label: str, n_cases: int, n_queries: int, rng_seed: int = 11) -> dict:
+    """Generate the corpus in `app`'s database, build its search index, run the mix; return the figures."""
+    rng = random.Random(rng_seed)
     with app.app_context():
         upgrade()
         editor, _ = create_user("bench@example.org", "Bench Editor", "editor", password="bench password 123")
         db.session.commit()
-        print(f"Generating {args.cases} cases…", file=sys.stderr)
+        print(f"[{label}] generating {n_cases} cases…", file=sys.stderr)
         app.config["SEARCH_SYNC"] = False
-        generate(args.cases, editor.id, rng, vocabulary(rng))
+        generate(n_cases, editor.id, rng, vocabulary(rng))
         app.config["SEARCH_SYNC"] = True
 
-        print("Building the index…", file=sys.stderr)
+        print(f"[{label}] building the index…", file=sys.stderr)
         started = time.perf_counter()
         maintenance.reindex()
         build_s = time.perf_counter() - started
         backend = get_backend()
-        size_mb = sum(p.stat().st_size for p in backend.current_dir().rglob("*") if p.is_file()) / 2**20
+        size_mb = backend_size_mb(backend)
 
-        mix = query_mix(rng, args.queries)
+        mix = query_mix(rng, n_queries)
         for request in mix[:20]:  # warm the searcher and the caches
             backend.search(request, editor)
         app_times = []
@@ -197,17 +193,70 @@ def main() -> None:
         while not backend.search(SearchRequest(text="zyxwvut"), editor).total:
             time.sleep(0.01)
         fresh_s = time.perf_counter() - started
+    return {"build": build_s, "size_mb": size_mb, "app": app_times, "http": http_times, "fresh": fresh_s,
+            "mix": mix}
 
-    fts_build, fts_times = fts5_baseline(db_path, mix)
+
+def backend_size_mb(backend) -> float:
+    if backend.name == "whoosh":
+        return sum(p.stat().st_size for p in backend.current_dir().rglob("*") if p.is_file()) / 2**20
+    return db.session.scalar(text("SELECT pg_total_relation_size('search_documents')")) / 2**20
+
+
+def make_app(database_url: str, work: Path, backend: str):
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_DIR": str(work),
+                       "SEARCH_INDEX_DIR": str(work / "index"), "EVIDENCE_DIR": str(work / "evidence"),
+                       "SEARCH_BACKEND": backend, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                       "RATELIMIT_ENABLED": False})
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def row(label: str, build: float | None, times: list[float]) -> str:
+    build_text = f"{build:>8.1f}s" if build is not None else f"{'':>9}"
+    return f"{label:34} {build_text} {percentile(times, 50):>8.1f} {percentile(times, 95):>8.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="also measure SEARCH_BACKEND=postgres on this database (its contents are replaced), "
+                             "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/benchsearch")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="search-bench-"))
+    db_path = work / "bench.db"
+    whoosh = measure(make_app(f"sqlite:///{db_path}", work, "whoosh"), "whoosh", args.cases, args.queries)
+    postgres = None
+    if args.postgres:
+        reset_postgres(args.postgres)
+        postgres = measure(make_app(args.postgres, work / "pg", "postgres"), "postgres", args.cases, args.queries)
+    print("[fts5] building and querying the baseline…", file=sys.stderr)
+    fts_build, fts_times = fts5_baseline(db_path, whoosh["mix"])
+
     print()
-    print(f"Corpus: {args.cases} cases, {args.queries} queries; machine: {sys.platform}")
-    print(f"{'':28} {'build':>9} {'p50 ms':>8} {'p95 ms':>8}")
-    print(f"{'app search (Whoosh)':28} {build_s:>8.1f}s {percentile(app_times, 50):>8.1f} {percentile(app_times, 95):>8.1f}")
-    print(f"{'HTTP /search page':28} {'':>9} {percentile(http_times, 50):>8.1f} {percentile(http_times, 95):>8.1f}")
-    print(f"{'SQLite FTS5 (baseline)':28} {fts_build:>8.1f}s {percentile(fts_times, 50):>8.1f} {percentile(fts_times, 95):>8.1f}")
-    print(f"Ratios app/FTS5: build {build_s / fts_build:.1f}x, p50 {statistics.median(app_times) / statistics.median(fts_times):.1f}x, "
-          f"p95 {percentile(app_times, 95) / percentile(fts_times, 95):.1f}x")
-    print(f"Index size: {size_mb:.0f} MB. An edited case was findable {fresh_s * 1000:.0f} ms after saving.")
+    print(f"Corpus: {args.cases} cases, {args.queries} queries; {os.cpu_count()} cores")
+    print(f"{'':34} {'build':>9} {'p50 ms':>8} {'p95 ms':>8}")
+    print(row("app search (Whoosh)", whoosh["build"], whoosh["app"]))
+    print(row("HTTP /search page (Whoosh)", None, whoosh["http"]))
+    if postgres:
+        print(row("app search (PostgreSQL FTS)", postgres["build"], postgres["app"]))
+        print(row("HTTP /search page (PostgreSQL FTS)", None, postgres["http"]))
+    print(row("SQLite FTS5 (baseline)", fts_build, fts_times))
+    for label, figures in (("Whoosh", whoosh), ("PostgreSQL", postgres)):
+        if not figures:
+            continue
+        print(f"Ratios {label}/FTS5: build {figures['build'] / fts_build:.1f}x, "
+              f"p50 {statistics.median(figures['app']) / statistics.median(fts_times):.1f}x, "
+              f"p95 {percentile(figures['app'], 95) / percentile(fts_times, 95):.1f}x. "
+              f"Index size {figures['size_mb']:.0f} MB; an edited case was findable "
+              f"{figures['fresh'] * 1000:.0f} ms after saving.")
 
 
 if __name__ == "__main__":

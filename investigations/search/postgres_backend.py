@@ -20,12 +20,13 @@ SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline
                   "business": "Business"}
 START, STOP = "\x01", "\x02"  # ts_headline markers, replaced after escaping
 TSV = text(
-    "setweight(to_tsvector('english', coalesce(:title, '') || ' ' || coalesce(:business, '')), 'A') || "
-    "setweight(to_tsvector('english', coalesce(:narrative, '')), 'B') || "
-    "setweight(to_tsvector('english', coalesce(:notes, '') || ' ' || coalesce(:evidence, '')), 'C') || "
-    "to_tsvector('simple', coalesce(:complainant, '') || ' ' || coalesce(:reference, '') || ' ' || "
-    "replace(coalesce(:tag, ''), ',', ' '))"
+    "setweight(to_tsvector('english', coalesce(:t_title, '') || ' ' || coalesce(:t_business, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(:t_narrative, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce(:t_notes, '') || ' ' || coalesce(:t_evidence, '')), 'C') || "
+    "to_tsvector('simple', coalesce(:t_complainant, '') || ' ' || coalesce(:t_reference, '') || ' ' || "
+    "replace(coalesce(:t_tag, ''), ',', ' '))"
 )
+TSV_INPUTS = ("title", "business", "narrative", "notes", "evidence", "complainant", "reference", "tag")
 VOCABULARY_SECONDS = 300
 
 
@@ -49,27 +50,31 @@ class PostgresBackend(SearchBackend):
 
     def write(self, docs: list[dict], deleted_ids=()) -> None:
         with db.engine.begin() as connection:
-            if deleted_ids:
-                connection.execute(delete(SearchDocument).where(SearchDocument.case_id.in_(list(deleted_ids))))
-            for doc in docs:
-                row = self._row(doc)
-                tsv = connection.execute(select(TSV.bindparams(**{k: row[k] for k in (
-                    "title", "business", "narrative", "notes", "evidence", "complainant", "reference", "tag")}))
-                ).scalar_one()
-                statement = insert(SearchDocument).values(**row, tsv=tsv)
-                connection.execute(statement.on_conflict_do_update(
-                    index_elements=["case_id"], set_={**row, "tsv": tsv}))
+            # During a reindex the rows are locked until it commits: give up quickly and leave the
+            # change queued (the reindex catches up with it) rather than hold up the user's request.
+            connection.execute(text("SET LOCAL lock_timeout = '2s'"))
+            self._write(connection, docs, deleted_ids)
+
+    def _write(self, connection, docs: list[dict], deleted_ids=()) -> None:
+        if deleted_ids:
+            connection.execute(delete(SearchDocument).where(SearchDocument.case_id.in_(list(deleted_ids))))
+        for doc in docs:
+            row = self._row(doc)
+            tsv = TSV.bindparams(**{f"t_{key}": row[key] for key in TSV_INPUTS})
+            statement = insert(SearchDocument).values(**row, tsv=tsv)
+            connection.execute(statement.on_conflict_do_update(
+                index_elements=["case_id"], set_={**row, "tsv": statement.excluded.tsv}))
 
     def rebuild(self, docs, progress=None, expected: int = 0) -> int:
         """Replace every document in one transaction: searches see the old set until it commits."""
         count = 0
         with db.engine.begin() as connection:
             connection.execute(delete(SearchDocument))
-        for batch in _batches(docs, 200):
-            self.write(batch)
-            count += len(batch)
-            if progress:
-                progress(len(batch))
+            for batch in _batches(docs, 200):
+                self._write(connection, batch)
+                count += len(batch)
+                if progress:
+                    progress(len(batch))
         self._vocabulary = None
         return count
 

@@ -28,6 +28,7 @@ TEXT_FIELDS = ["title", "narrative", "notes", "evidence", "business", "complaina
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
                   "business": "Business"}
 WRITE_TIMEOUT_SECONDS = 10
+WORD = re.compile(r"\w+(?:\.?\w+)*")  # what SimpleAnalyzer calls a word
 
 
 def make_schema() -> Schema:
@@ -41,7 +42,7 @@ def make_schema() -> Schema:
         evidence=TEXT(analyzer=stem, stored=True),
         business=TEXT(analyzer=stem, stored=True, field_boost=1.5),
         complainant=TEXT(analyzer=SimpleAnalyzer()),  # searchable, never stored or shown
-        spell=TEXT(analyzer=SimpleAnalyzer()),  # every word as typed, for "Did you mean"
+        spell=KEYWORD(scorable=False),  # each distinct word as typed, lowercased, for "Did you mean"
         category=ID(stored=True, sortable=True),
         status=ID(stored=True, sortable=True),
         business_id=ID(stored=True, sortable=True),
@@ -115,7 +116,8 @@ class WhooshBackend(SearchBackend):
         fields = dict(doc)
         fields["received"] = datetime.fromisoformat(doc["received"])
         fields["created"] = datetime.fromisoformat(doc["created"])
-        fields["spell"] = " ".join(doc[name] for name in ("title", "narrative", "notes", "evidence", "business"))
+        text = " ".join(doc[name] for name in ("title", "narrative", "notes", "evidence", "business"))
+        fields["spell"] = " ".join(set(WORD.findall(text.lower())))
         return fields
 
     def write(self, docs: list[dict], deleted_ids: list[int] = ()) -> None:
@@ -135,13 +137,14 @@ class WhooshBackend(SearchBackend):
     def rebuild(self, docs, progress=None, expected: int = 0) -> int:
         """Build a new generation from `docs` aside, then swap it in; return the documents written.
 
-        Large rebuilds use two writer processes (about 3 times faster on two cores); the final
-        commit merges their segments into one, which keeps queries fast.
+        Large rebuilds use two writer processes that each write their own segment (1.8 times
+        faster than one process on two cores). Merging the two afterwards would cost as much again
+        in one process, and queries over two large segments are about as fast as over one.
         """
         generation = self._new_generation()
         ix = index.open_dir(generation)
         procs = min(2, os.cpu_count() or 1) if expected > 5000 else 1
-        writer = ix.writer(limitmb=256, procs=procs)
+        writer = ix.writer(limitmb=256, procs=procs, **({"multisegment": True} if procs > 1 else {}))
         count = 0
         try:
             for doc in docs:
@@ -153,7 +156,7 @@ class WhooshBackend(SearchBackend):
             writer.cancel()
             shutil.rmtree(generation, ignore_errors=True)
             raise
-        writer.commit(optimize=procs == 1)
+        writer.commit()
         old = self.pointer.resolve() if self.pointer.exists() else None
         self._point_to(generation)
         if old and old != generation:
