@@ -71,20 +71,25 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
+    from .api import init_app as init_api
     from .auth import bp as auth_bp
     from .businesses import bp as businesses_bp
     from .cases import bp as cases_bp
+    from .dashboard import bp as dashboard_bp
     from .dossiers import bp as dossiers_bp
     from .evidence import bp as evidence_bp
     from .evidence import init_app as init_evidence
+    from .imports import bp as imports_bp
     from .main import bp as main_bp
     from .search import bp as search_bp
     from .search import init_app as init_search
 
-    for blueprint in (main_bp, auth_bp, cases_bp, evidence_bp, dossiers_bp, search_bp, businesses_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, cases_bp, evidence_bp, dossiers_bp, search_bp, businesses_bp, admin_bp,
+                      dashboard_bp, imports_bp):
         app.register_blueprint(blueprint)
     init_evidence(app)
     init_search(app)
+    init_api(app)
 
 
 def configure_templates(app: Flask) -> None:

@@ -77,6 +77,14 @@ class Config:
         self.CASES_PER_PAGE = int(env.get("CASES_PER_PAGE", "25"))
         self.ADMIN_EMAIL = env.get("ADMIN_EMAIL", "admin@example.org")
 
+        # The dashboard flags a business as rising when it has at least RISING_MIN_COMPLAINTS new
+        # complaints in the last RISING_WINDOW_DAYS days, and at least RISING_FACTOR times its
+        # previous rate (its complaints in the RISING_BASELINE_DAYS before that, scaled to the window).
+        self.RISING_MIN_COMPLAINTS = int(env.get("RISING_MIN_COMPLAINTS", "3"))
+        self.RISING_WINDOW_DAYS = int(env.get("RISING_WINDOW_DAYS", "30"))
+        self.RISING_FACTOR = float(env.get("RISING_FACTOR", "2"))
+        self.RISING_BASELINE_DAYS = int(env.get("RISING_BASELINE_DAYS", "180"))
+
         # Behind a reverse proxy, how many X-Forwarded-For hops to trust (for audit IPs and rate limits).
         self.PROXY_FIX_X_FOR = int(env.get("PROXY_FIX_X_FOR", "0"))
 

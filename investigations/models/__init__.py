@@ -1,4 +1,5 @@
 """The data model, one module per area. Import models from here."""
+from .api_tokens import ApiToken
 from .audit import AuditChainHead, AuditEvent
 from .businesses import Business, BusinessAlias
 from .cases import Case, CaseReferenceCounter, CaseTag, TimelineEntry
@@ -9,6 +10,7 @@ from .search import SavedSearch, SearchDocument, SearchQueueEntry
 from .users import Role, User
 
 __all__ = [
+    "ApiToken",
     "AuditChainHead",
     "AuditEvent",
     "Business",

@@ -21,6 +21,8 @@ class Business(db.Model):
     region: Mapped[str | None] = mapped_column(String(120))
     country: Mapped[str | None] = mapped_column(String(120))
     industry: Mapped[str | None] = mapped_column(String(120))
+    # A duplicate record merged into another business stays as a pointer to it.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -28,6 +30,7 @@ class Business(db.Model):
         back_populates="business", cascade="all, delete-orphan", order_by="BusinessAlias.name"
     )
     cases: Mapped[list["Case"]] = relationship(back_populates="business")  # noqa: F821
+    merged_into: Mapped["Business | None"] = relationship(remote_side=[id])
 
     @property
     def alias_names(self) -> list[str]:

@@ -133,10 +133,16 @@ class Case(db.Model):
     response_due_on: Mapped[date | None]
     response_received_on: Mapped[date | None]
 
+    # Where an imported case came from ("cfpb:4201337"): importing the same complaint twice adds nothing.
+    source_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # A duplicate merged into another case stays as a pointer to it; its address leads there.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     business: Mapped[Business] = relationship(back_populates="cases")
+    merged_into: Mapped["Case | None"] = relationship(remote_side=[id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
     tags: Mapped[list["CaseTag"]] = relationship(
