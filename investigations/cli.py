@@ -142,7 +142,7 @@ def export_dossier_command(case_ref, business_name, audience, attach_originals, 
         business = find_business(business_name)
         if business is None:
             raise click.ClickException(f"No business called {business_name}.")
-        if not business.cases:
+        if not business.current_cases:
             raise click.ClickException(f"There are no cases against {business.name} yet.")
     dossier = start_dossier(AUDIENCES[audience], None, case=case, business=business,
                             with_originals=attach_originals)

@@ -21,3 +21,9 @@ class BusinessForm(StrippedForm):
     def validate_name(self, field):
         if not normalize_business_name(field.data or ""):
             raise ValidationError("Enter the business’s name in letters or digits.")
+
+
+class MergeBusinessForm(StrippedForm):
+    survivor = StringField("Merge this business into", validators=[DataRequired(), Length(max=200)],
+                           description="The name of the business record to keep. This record's cases, name and "
+                                       "aliases move there.")

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask import abort, redirect, request, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -26,10 +27,26 @@ class BusinessNameTaken(ValueError):
         self.field = field  # the form field that carries the clashing name
 
 
+class MergeError(ValueError):
+    """Two records that cannot be merged (the same business, or one already merged away)."""
+
+
 def get_business_by_slug(slug: str) -> Business:
-    """The business at /businesses/<slug>, or 404."""
+    """The business at /businesses/<slug>, or 404. A merged duplicate's pages lead to the business
+    it was merged into; changes to it are refused."""
     business = db.session.scalar(select(Business).where(Business.slug == slug))
     require(business is not None)
+    if business.merged_into_id is not None:
+        survivor = _follow_merges(business)
+        if request.method in ("GET", "HEAD"):
+            abort(redirect(url_for(request.endpoint, **{**request.view_args, "slug": survivor.slug})))
+        abort(409, f"{business.name} was merged into {survivor.name}; make changes there.")
+    return business
+
+
+def _follow_merges(business: Business) -> Business:
+    while business.merged_into_id is not None:
+        business = business.merged_into
     return business
 
 
@@ -43,7 +60,7 @@ def find_business(name: str) -> Business | None:
         business = db.session.scalar(
             select(Business).join(BusinessAlias).where(BusinessAlias.normalized_name == normalized)
         )
-    return business
+    return _follow_merges(business) if business is not None else None
 
 
 def _unique_slug(name: str) -> str:
@@ -127,9 +144,28 @@ def update_business(business: Business, data: dict, aliases: list[str]) -> list[
     return changed
 
 
+def merge_businesses(duplicate: Business, survivor: Business, actor) -> int:
+    """Fold the `duplicate` record into `survivor`: its cases move over, its name and aliases become
+    the survivor's aliases, and it stays behind as a pointer. Returns how many cases moved."""
+    if duplicate.id == survivor.id:
+        raise MergeError("A business cannot be merged into itself.")
+    if duplicate.merged_into_id is not None or survivor.merged_into_id is not None:
+        raise MergeError("One of these businesses was already merged into another.")
+    moved = db.session.scalars(select(Case).where(Case.business_id == duplicate.id)).all()
+    for case in moved:
+        case.business = survivor
+    names = [duplicate.name, *duplicate.alias_names]
+    duplicate.aliases.clear()
+    duplicate.merged_into = survivor  # from now on its name finds the survivor
+    db.session.flush()  # the duplicate's aliases leave before the survivor takes them
+    set_aliases(survivor, [*survivor.alias_names, *names])
+    audit.record("business.merge", survivor, actor=actor, duplicate=duplicate.name, cases=len(moved))
+    return len(moved)
+
+
 def case_counts(business: Business, user) -> dict[str, dict[str, int]]:
     """Counts of the business's cases that `user` may see, by status and by category."""
-    base = select(Case).where(Case.business_id == business.id, visible_cases_clause(user)).subquery()
+    base = select(Case).where(Case.business_id == business.id, Case.merged_into_id.is_(None), visible_cases_clause(user)).subquery()
     by_status = dict(db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).all())
     by_category = dict(db.session.execute(select(base.c.category, func.count()).group_by(base.c.category)).all())
     return {

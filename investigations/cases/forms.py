@@ -91,6 +91,12 @@ class AssignForm(StrippedForm):
     assignee = SelectField("Assign to", coerce=str)
 
 
+class MergeForm(StrippedForm):
+    survivor = StringField("Merge this case into", validators=[DataRequired(), Length(max=20)],
+                           description="The reference of the case to keep, e.g. C-2026-00042.",
+                           render_kw={"placeholder": "C-2026-00042", "autocomplete": "off"})
+
+
 class ResponseForm(StrippedForm):
     response = TextAreaField("The business’s response", validators=[DataRequired(), Length(max=50_000)],
                              render_kw={"rows": 4})

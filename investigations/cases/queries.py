@@ -1,6 +1,7 @@
 """Reading cases: the permission-filtered list with its filters, and lookup by reference."""
 from datetime import date
 
+from flask import abort, redirect, request, url_for
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
@@ -25,7 +26,7 @@ def case_list_query(user: User, filters: dict) -> Select:
     """Cases `user` may see, narrowed by the list's filters, newest first."""
     query = (
         select(Case)
-        .where(visible_cases_clause(user))
+        .where(visible_cases_clause(user), Case.merged_into_id.is_(None))
         .options(joinedload(Case.business), joinedload(Case.assigned_to))
         .order_by(Case.date_received.desc(), Case.id.desc())
     )
@@ -52,9 +53,17 @@ def case_list_query(user: User, filters: dict) -> Select:
 
 
 def get_visible_case(reference: str, user: User) -> Case:
-    """The case with this reference if `user` may see it; otherwise 404, never its content."""
+    """The case with this reference if `user` may see it; otherwise 404, never its content.
+
+    A duplicate merged into another case leads there: pages redirect, changes are refused.
+    """
     case = db.session.scalar(
         select(Case).where(Case.reference == reference.strip().upper(), visible_cases_clause(user))
     )
     require(case is not None)
+    if case.merged_into_id is not None:
+        survivor = case.merged_into
+        if request.method in ("GET", "HEAD"):
+            abort(redirect(url_for("cases.detail", reference=survivor.reference, merged=case.reference)))
+        abort(409, f"{case.reference} was merged into {survivor.reference}; make changes there.")
     return case

@@ -1,18 +1,22 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from ..evidence.forms import UploadForm
 from ..extensions import db
 from ..forms import choices, page_number
-from ..models import Business, User
+from ..models import Business, Case, User
 from ..models.cases import Status, TimelineKind
 from ..permissions import can_assign, can_edit_case, can_move_case, editor_only, signed_in
 from ..search import get_backend
 from ..search.saved import new_matches
 from . import bp
-from .forms import AssignForm, CaseFilterForm, CaseForm, NoteForm, ResponseForm, StatusForm
+from .exports import ExportNotAllowed, as_csv, as_json, export_rows
+from .forms import AssignForm, CaseFilterForm, CaseForm, MergeForm, NoteForm, ResponseForm, StatusForm
 from .queries import case_list_query, get_visible_case
 from .services import (
+    MergeError,
     MoveNotPermitted,
     WorkflowError,
     add_note,
@@ -21,6 +25,7 @@ from .services import (
     change_status,
     create_case,
     log_complainant_view,
+    merge_cases,
     record_business_response,
     update_case,
 )
@@ -43,15 +48,40 @@ def _business_names() -> list[str]:
 @bp.route("/cases/")
 @signed_in
 def index():
-    form = CaseFilterForm(request.args)
-    if current_user.is_editor:
-        form.assignee.choices += choices([("me", "Me"), ("none", "Nobody")] + [
-            (u.id, u.display_name) for u in assignable_users()])
-    filters = {name: field.data for name, field in form._fields.items()}
+    form, filters = _list_filters()
     page = db.paginate(case_list_query(current_user, filters), page=page_number(request.args.get("page")),
                        per_page=current_app.config["CASES_PER_PAGE"], error_out=False)
     args = {name: request.args[name] for name in form._fields if request.args.get(name)}  # for the pager
     return render_template("cases/index.html", form=form, page=page, args=args, saved_news=_saved_news())
+
+
+def _list_filters() -> tuple[CaseFilterForm, dict]:
+    form = CaseFilterForm(request.args)
+    if current_user.is_editor:
+        form.assignee.choices += choices([("me", "Me"), ("none", "Nobody")] + [
+            (u.id, u.display_name) for u in assignable_users()])
+    return form, {name: field.data for name, field in form._fields.items()}
+
+
+@bp.route("/cases/export.<any(csv, json):fmt>")
+@signed_in
+def export(fmt):
+    """The filtered list as a file; complainant details only for editors who ask (audited)."""
+    _, filters = _list_filters()
+    include_complainant = request.args.get("complainant") == "1"
+    try:
+        rows = export_rows(current_user, filters, include_complainant)
+    except ExportNotAllowed as error:
+        abort(403, str(error))
+    stamp = date.today().isoformat()
+    if fmt == "csv":
+        body, mimetype = as_csv(rows, include_complainant), "text/csv"
+    else:
+        body, mimetype = as_json(rows, filters), "application/json"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="cases-{stamp}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _saved_news():
@@ -83,6 +113,9 @@ def new():
 @signed_in
 def detail(reference):
     case = get_visible_case(reference, current_user)
+    merged = request.args.get("merged", "")[:20]
+    if merged:
+        flash(f"{merged} was merged into this case.", "info")
     return _render_detail(case)
 
 
@@ -96,7 +129,7 @@ def complainant(reference):
     return _render_detail(case, show_complainant=True)
 
 
-def _render_detail(case, show_complainant=False, note_form=None, response_form=None):
+def _render_detail(case, show_complainant=False, note_form=None, response_form=None, merge_form=None):
     moves = [(target, ACTION_LABELS[target]) for target in TRANSITIONS[case.status_enum]
              if can_move_case(current_user, case, target)]
     assign_form = None
@@ -108,6 +141,7 @@ def _render_detail(case, show_complainant=False, note_form=None, response_form=N
         "cases/detail.html", case=case, moves=moves, similar=_similar_cases(case), status_form=StatusForm(), assign_form=assign_form,
         note_form=note_form or NoteForm(), response_form=response_form or ResponseForm(),
         upload_form=UploadForm(), can_edit=can_edit_case(current_user, case), show_complainant=show_complainant,
+        merge_form=merge_form or (MergeForm() if current_user.is_editor else None),
     )
 
 
@@ -200,3 +234,27 @@ def business_response(reference):
         flash("The business’s response is recorded.", "success")
         return redirect(url_for("cases.detail", reference=case.reference))
     return _render_detail(case, response_form=form), 400
+
+
+@bp.route("/cases/<reference>/merge", methods=["POST"])
+@editor_only
+def merge(reference):
+    """Merge this case (a duplicate) into the case named in the form."""
+    duplicate = get_visible_case(reference, current_user)
+    form = MergeForm()
+    if form.validate_on_submit():
+        survivor = db.session.scalar(db.select(Case).where(Case.reference == form.survivor.data.upper()))
+        if survivor is None:
+            form.survivor.errors.append(f"There is no case {form.survivor.data.upper()}.")
+        else:
+            try:
+                merge_cases(duplicate, survivor, current_user)
+            except MergeError as error:
+                db.session.rollback()
+                form.survivor.errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(f"{duplicate.reference} was merged into {survivor.reference}: its timeline, evidence and "
+                      f"tags are here now.", "success")
+                return redirect(url_for("cases.detail", reference=survivor.reference))
+    return _render_detail(duplicate, merge_form=form), 422

@@ -179,3 +179,31 @@ def assignable_users() -> list[User]:
     return list(db.session.scalars(
         select(User).where(User.active.is_(True), User.role.in_(["reporter", "editor"])).order_by(User.display_name)
     ))
+
+
+class MergeError(ValueError):
+    """A merge that cannot be done (the same case, or a case already merged away)."""
+
+
+def merge_cases(duplicate: Case, survivor: Case, actor: User) -> None:
+    """Fold `duplicate` into `survivor`: its timeline, evidence and tags move over, and the
+    duplicate stays behind, closed, as a pointer whose address leads to the survivor."""
+    if duplicate.id == survivor.id:
+        raise MergeError("A case cannot be merged into itself.")
+    for case in (duplicate, survivor):
+        if case.merged_into_id is not None:
+            raise MergeError(f"{case.reference} was already merged into another case.")
+    moved_evidence = [item.id for item in duplicate.evidence]
+    for entry in list(duplicate.timeline):
+        entry.case = survivor
+    for item in list(duplicate.evidence):
+        item.case = survivor
+        audit.record("evidence.move", item, actor=actor, from_case=duplicate.reference, to_case=survivor.reference)
+    _set_tags(survivor, sorted(set(survivor.tag_names) | set(duplicate.tag_names)))
+    _set_tags(duplicate, [])
+    duplicate.merged_into = survivor
+    duplicate.status = Status.CLOSED.value
+    add_timeline(survivor, TimelineKind.NOTE, f"{duplicate.reference} ({duplicate.title}) was merged into this "
+                 f"case: its timeline, evidence and tags are now here.", actor, internal=True)
+    add_timeline(duplicate, TimelineKind.NOTE, f"Merged into {survivor.reference}.", actor, internal=True)
+    audit.record("case.merge", survivor, actor=actor, duplicate=duplicate.reference, evidence=moved_evidence)

@@ -21,7 +21,8 @@ except OSError as error:  # WeasyPrint loads Pango when imported; the rest of th
     UNAVAILABLE = ("PDF dossiers need the Pango library on this server (apt-get install libpango-1.0-0 "
                    f"libpangoft2-1.0-0): {error}")
 
-from ..evidence.services import download_name, spreadsheet_safe
+from ..evidence.services import download_name
+from ..spreadsheets import spreadsheet_safe
 from ..storage import EvidenceStore
 
 BASE_URL = "dossier://app/"

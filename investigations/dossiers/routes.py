@@ -53,7 +53,7 @@ def case_dossier(reference):
 def business_dossier(slug):
     business = get_business_by_slug(slug)
     form = DossierForm()
-    if not business.cases:
+    if not business.current_cases:
         flash("There are no cases against this business yet.", "info")
         return redirect(url_for("businesses.detail", slug=business.slug))
     if form.validate_on_submit():
@@ -64,11 +64,11 @@ def business_dossier(slug):
         return redirect(url_for("dossiers.status", dossier_id=dossier.id))
     previews = {}
     for key, audience in AUDIENCES.items():
-        left_out = [f"{c.reference}: {item}" for c in business.cases for item in case_content(c, audience).omitted]
+        left_out = [f"{c.reference}: {item}" for c in business.current_cases for item in case_content(c, audience).omitted]
         previews[key] = left_out
     return render_template("dossiers/export.html", form=form, subject=business.name,
-                           title=f"{len(business.cases)} cases", previews=previews,
-                           pattern=complaint_pattern(business.cases),
+                           title=f"{len(business.current_cases)} cases", previews=previews,
+                           pattern=complaint_pattern(business.current_cases),
                            back=url_for("businesses.detail", slug=business.slug))
 
 

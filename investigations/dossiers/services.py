@@ -69,7 +69,7 @@ def render_dossier(dossier: Dossier) -> bytes:
     if dossier.case is not None:
         cases = [dossier.case]
     else:
-        cases = sorted(dossier.business.cases, key=lambda case: (case.date_received, case.id))
+        cases = sorted(dossier.business.current_cases, key=lambda case: (case.date_received, case.id))
     contents = [case_content(case, audience) for case in cases]
     evidence = [item for content in contents for item in content.evidence]
     originals = [item for content in contents if content.may_attach_originals for item in content.evidence] \

@@ -16,6 +16,7 @@ from .. import audit
 from ..extensions import db
 from ..models import AuditEvent, Case, Evidence, ExtractionState, User, utcnow
 from ..permissions import require, visible_cases_clause
+from ..spreadsheets import spreadsheet_safe
 from ..storage import EvidenceStore, StagedFile
 from . import images
 from .extraction import NothingToExtract, extract_text
@@ -240,11 +241,6 @@ def download_name(evidence: Evidence) -> str:
     as run.txt, so opening it never runs it."""
     stem = Path(evidence.original_name).stem.strip() or "evidence"
     return f"{stem[:120]}.{EXTENSIONS.get(evidence.media_type, 'bin')}"
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Keep a manifest cell from being read as a formula by a spreadsheet."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def write_case_zip(case: Case, evidence_list: list[Evidence], out: io.BufferedIOBase, actor: User) -> None:

@@ -33,6 +33,11 @@ class Business(db.Model):
     merged_into: Mapped["Business | None"] = relationship(remote_side=[id])
 
     @property
+    def current_cases(self) -> list["Case"]:  # noqa: F821
+        """Its cases, without duplicates that were merged into other cases."""
+        return [case for case in self.cases if case.merged_into_id is None]
+
+    @property
     def alias_names(self) -> list[str]:
         return [alias.name for alias in self.aliases]
 

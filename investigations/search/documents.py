@@ -43,8 +43,8 @@ def case_document(case: Case) -> dict:
 
 
 def load_cases(session: Session, case_ids: Iterable[int] | None = None, batch: int = 500) -> Iterator[Case]:
-    """Cases with everything their documents need, loaded in batches."""
-    query = select(Case).options(
+    """Cases with everything their documents need, loaded in batches (merged duplicates are not indexed)."""
+    query = select(Case).where(Case.merged_into_id.is_(None)).options(
         selectinload(Case.business).selectinload(Business.aliases), selectinload(Case.tags),
         selectinload(Case.timeline), selectinload(Case.evidence),
     ).order_by(Case.id)
