@@ -1,7 +1,7 @@
 """Search benchmark: index build, size and query latency, against SQLite FTS5 on the same corpus.
 
-Generates N synthetic complaints (80 to 400 words, 2,000 businesses, 16 categories) in a
-throw-away instance, builds the index with `flask search reindex`'s code, then runs a fixed
+Generates N synthetic complaints with `flask demo seed`'s generator (80 to 400 words drawn with
+Zipf-like frequencies, 2,000 businesses, 16 categories) in a throw-away instance, builds the index with `flask search reindex`'s code, then runs a fixed
 query mix (1-3 words, phrases, misspellings, a category filter with facets, date-sorted)
 through the app's search function and through the HTTP search page, and the same mix on
 SQLite FTS5 as the baseline. Finally it saves one case and measures how soon search finds it.
@@ -19,83 +19,27 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from investigations import create_app  # noqa: E402
 from investigations.auth.accounts import create_user  # noqa: E402
-from investigations.businesses.naming import normalize_business_name, slugify  # noqa: E402
 from investigations.cases.services import update_case  # noqa: E402
+from investigations.demo import WORDS, seed  # noqa: E402
 from investigations.extensions import db  # noqa: E402
-from investigations.models import Business, Case  # noqa: E402
+from investigations.models import Case  # noqa: E402
 from investigations.models.cases import CATEGORIES  # noqa: E402
 from investigations.search import get_backend, maintenance  # noqa: E402
 from investigations.search.models import SearchRequest  # noqa: E402
-
-WORDS = """refund warranty repair contract charge delivery manager store receipt cancelled subscription promised
-deposit invoice broken leaking faulty technician appointment complaint customer service phone email letter
-insurance claim denied payment card bank account fee overcharged late interest loan car dealer engine
-mileage landlord rent apartment mold heating contractor roof kitchen window door flight hotel booking
-ticket luggage internet cable router outage bill gym membership trial renew automatic scam fraud caller
-gift voucher price advertised sale discount shipping package missing damaged return policy exchange
-credit collector debt letter threat court lawyer medical clinic dentist pharmacy prescription""".split()
-FIRST = "Acme Globex Initech Umbrella Stark Wayne Hooli Vandelay Soylent Tyrell Cyberdyne Wonka Oceanic".split()
-SECOND = "Appliances Motors Homes Telecom Insurance Travel Fitness Bank Furniture Electronics Repairs Realty".split()
-
-
-SYLLABLES = "ka lo mi ter ven dor pla sto re an ex cor tri mon gal fen har lis por quin sel tov ur".split()
-
-
-def vocabulary(rng: random.Random, size: int = 6000) -> tuple[list[str], list[float]]:
-    """Complaint words plus invented ones, with Zipf-like frequencies, as real prose has: a few
-    words are everywhere, most are rare (so most queries match a small part of the archive)."""
-    words = list(WORDS)
-    while len(words) < size:
-        word = "".join(rng.choices(SYLLABLES, k=rng.randrange(2, 4)))
-        if word not in words:
-            words.append(word)
-    rng.shuffle(words)
-    return words, [1 / (rank + 1) for rank in range(len(words))]
 
 
 def percentile(values, pct):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))] * 1000
-
-
-def generate(n_cases: int, author_id: int, rng: random.Random, vocab: tuple[list[str], list[float]]):
-    businesses, seen = [], set()
-    while len(businesses) < 2000:
-        name = f"{rng.choice(FIRST)} {rng.choice(SECOND)} {rng.randrange(1, 400)}"
-        if normalize_business_name(name) not in seen:
-            seen.add(normalize_business_name(name))
-            businesses.append({"name": name, "normalized_name": normalize_business_name(name),
-                               "slug": slugify(name) + f"-{len(businesses)}", "region": rng.choice(
-                                   ["California", "Texas", "New York", "Ohio", "Florida", None]),
-                               "created_at": datetime.now(), "updated_at": datetime.now()})
-    db.session.execute(insert(Business), businesses)
-    ids = db.session.scalars(select(Business.id)).all()
-    start = date(2019, 1, 1)
-    for batch in range(0, n_cases, 1000):
-        rows = []
-        for i in range(batch, min(batch + 1000, n_cases)):
-            received = start + timedelta(days=rng.randrange(0, 2500))
-            rows.append({
-                "reference": f"C-{received.year}-{i + 1:05d}",
-                "title": " ".join(rng.choices(vocab[0], vocab[1], k=rng.randrange(3, 8))).capitalize(),
-                "narrative": " ".join(rng.choices(vocab[0], vocab[1], k=rng.randrange(80, 400))).capitalize() + ".",
-                "category": rng.choice(list(CATEGORIES)), "status": rng.choice(["new", "investigating", "resolved"]),
-                "business_id": rng.choice(ids), "complainant_name": "Synthetic Person", "consent_to_publish": False,
-                "currency": "USD", "date_received": received, "received_via": "web", "created_by_id": author_id,
-                "created_at": datetime.now(), "updated_at": datetime.now(),
-            })
-        db.session.execute(insert(Case), rows)
-    db.session.commit()
 
 
 def query_mix(rng: random.Random, n: int) -> list[SearchRequest]:
@@ -155,7 +99,8 @@ def measure(app, label: str, n_cases: int, n_queries: int, rng_seed: int = 11) -
         db.session.commit()
         print(f"[{label}] generating {n_cases} cases…", file=sys.stderr)
         app.config["SEARCH_SYNC"] = False
-        generate(n_cases, editor.id, rng, vocabulary(rng))
+        seed(n_cases, rng, n_businesses=2000)
+        db.session.commit()
         app.config["SEARCH_SYNC"] = True
 
         print(f"[{label}] building the index…", file=sys.stderr)
