@@ -11,6 +11,7 @@ from sqlalchemy import select
 from investigations.extensions import db
 from investigations.models import Case, SearchQueueEntry
 from investigations.search import get_backend
+from investigations.search.models import SearchRequest
 from tests.conftest import TEST_DATABASE_URL, case_form, file_case
 
 # The same tests run against each backend the test database allows.
@@ -131,6 +132,24 @@ def test_facets_narrow_and_dates_and_sorting_work(corpus, login):
     newest = search(eve, q="", sort="newest")
     order = re.findall(r'href="/cases/(C-\d{4}-\d{5})"', newest)
     assert order.index(corpus["washer"]) < order.index(corpus["robacme"]) < order.index(corpus["dryer"])
+
+
+def test_counts_facets_and_date_order_stay_right_after_edits_and_across_pages(corpus, login, users):
+    eve = login("eve")
+    for _ in range(2):  # each edit replaces the case's document: the old copies must not count
+        eve.post(f"/cases/{corpus['gym']}/edit", data=case_form(
+            title="Gym keeps charging", business_name="Fit Fast Gyms", category="billing",
+            narrative="Cancelled the membership in writing and the gym kept charging my card twice.",
+            date_received="2026-01-15"))
+    assert count_line(search(eve, q="")) == 4
+    backend = get_backend()
+    results = backend.search(SearchRequest(text=""), users["eve"])
+    assert results.total == 4 and results.facets["category"] == {"warranty": 2, "delivery": 1, "billing": 1}
+    expected = [corpus[name] for name in ("washer", "robacme", "gym", "dryer")]  # newest first
+    for sort, order in (("newest", expected), ("oldest", expected[::-1])):
+        pages = [backend.search(SearchRequest(text="", sort=sort, page=n, per_page=3), users["eve"]) for n in (1, 2)]
+        assert [hit.reference for page in pages for hit in page.hits] == order
+    assert backend.search(SearchRequest(text="", page=3, per_page=3), users["eve"]).hits == []
 
 
 @pytest.mark.parametrize("query", ['"unbalanced quote', "AND", "OR NOT", "(((", "title:", "*", "~", "business:",
