@@ -1,4 +1,5 @@
 from flask import jsonify, redirect, url_for
+from flask_login import current_user
 from sqlalchemy import text
 
 from ..extensions import db
@@ -9,6 +10,9 @@ from . import bp
 @bp.route("/")
 @public
 def index():
+    """Editors start from the patterns (the dashboard), reporters from their cases."""
+    if current_user.is_authenticated and current_user.is_editor:
+        return redirect(url_for("dashboard.index"))
     return redirect(url_for("cases.index"))
 
 
