@@ -225,12 +225,14 @@ def sync_search_command():
 
 def init_app(app):
     from .api.cli import token_command
+    from .backup_cli import backup_cli
     from .demo import demo_cli
     from .imports.cli import import_cli
 
     users_cli.add_command(token_command)
     app.cli.add_command(import_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(evidence_cli)

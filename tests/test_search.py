@@ -209,6 +209,22 @@ def test_a_failed_index_write_keeps_the_change_and_is_retried(corpus, login, mon
     assert found(search(rita, q="panels")) == {reference}
 
 
+def test_an_update_left_behind_is_applied_by_a_later_commit_of_anyone(corpus, login, monkeypatch):
+    """A worker killed between its commit and its index write leaves a queue row; once that row
+    is older than STALE_SECONDS, the next commit (any user's) applies it."""
+    from investigations.search import sync
+
+    rita, eve = login("rita"), login("eve")
+    with monkeypatch.context() as patch:
+        patch.setattr(sync, "process_queue", lambda *args, **kwargs: 0)  # as if killed after the commit
+        reference = file_case(rita, title="Solar panels never installed", narrative="Deposit paid for panels.")
+    assert found(search(rita, q="panels")) == set()
+    monkeypatch.setattr(sync, "STALE_SECONDS", 0)
+    file_case(eve, title="Another complaint entirely")
+    assert found(search(rita, q="panels")) == {reference}
+    assert db.session.scalars(select(SearchQueueEntry)).all() == []
+
+
 def test_check_finds_gaps_and_reindex_repairs_them(corpus, login, runner):
     assert runner.invoke(args=["search", "check"]).exit_code == 0
     backend = get_backend()

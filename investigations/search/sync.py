@@ -3,19 +3,22 @@
 After each flush, the cases touched by the changes (a case itself, its timeline, evidence or
 tags, or a business it belongs to) are written to the search_queue table, in the same
 transaction as the change. After the commit, this process rewrites their documents and
-empties those queue rows. If the index write fails (the index is busy, the disk full), the
-rows stay and the next commit of any worker, or `flask search sync`, retries them: the
-database change is never lost or blocked.
+empties those queue rows. If the index write fails (the index is busy, the disk full) or the
+worker dies in between, the rows stay, and the next commit of any worker (for rows older than
+STALE_SECONDS) or `flask search sync` retries them: the database change is never lost or blocked.
 """
+from datetime import timedelta
+
 from flask import current_app, has_app_context
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from ..database import insert_if_absent
 from ..extensions import db
-from ..models import Business, BusinessAlias, Case, CaseTag, Evidence, SearchQueueEntry, TimelineEntry
+from ..models import Business, BusinessAlias, Case, CaseTag, Evidence, SearchQueueEntry, TimelineEntry, utcnow
 
 QUEUE_KEY = "search_queued"
+STALE_SECONDS = 30
 
 
 def _touched_case_ids(session: Session) -> set[int]:
@@ -52,14 +55,19 @@ def _after_commit(session: Session) -> None:
     ids = session.info.pop(QUEUE_KEY, None)
     if ids and has_app_context() and current_app.config.get("SEARCH_SYNC", True):
         process_queue(only=ids)
+        # Updates left behind by a failed write or a worker killed after its commit: retried
+        # here, by whichever worker commits next (older ones only, so as not to redo others'
+        # updates that are still on their way).
+        process_queue(older_than=timedelta(seconds=STALE_SECONDS), limit=100)
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(QUEUE_KEY, None)
 
 
-def process_queue(only: set[int] | None = None, limit: int = 500) -> int:
-    """Rewrite the documents of queued cases (these, or the oldest `limit`); return how many.
+def process_queue(only: set[int] | None = None, limit: int = 500, older_than: timedelta | None = None) -> int:
+    """Rewrite the documents of queued cases (these, or the oldest `limit`, perhaps only those
+    queued longer ago than `older_than`); return how many.
 
     Uses its own session, so it can run right after another session's commit.
     """
@@ -71,6 +79,8 @@ def process_queue(only: set[int] | None = None, limit: int = 500) -> int:
         query = select(SearchQueueEntry.case_id).order_by(SearchQueueEntry.queued_at).limit(limit)
         if only is not None:
             query = query.where(SearchQueueEntry.case_id.in_(list(only)))
+        if older_than is not None:
+            query = query.where(SearchQueueEntry.queued_at < utcnow() - older_than)
         ids = list(session.scalars(query))
         if not ids:
             return 0
