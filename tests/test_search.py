@@ -296,3 +296,9 @@ def test_saved_searches_count_new_matching_cases(corpus, login):
     assert login("rob").get(f"/search/saved/{saved_id}").status_code == 404  # not his
     rita.post(f"/search/saved/{saved_id}/delete")
     assert "No saved searches yet" in rita.get("/search/saved").get_data(as_text=True)
+
+
+def test_searching_an_empty_archive_finds_nothing_without_error(login):
+    page = search(login("eve"), q="refund")
+    assert count_line(page) == 0
+    assert count_line(search(login("eve"), q="")) == 0

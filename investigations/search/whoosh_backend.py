@@ -182,7 +182,7 @@ class WhooshBackend(SearchBackend):
                 self._searcher = index.open_dir(directory).searcher()
                 self._searcher_dir = directory
                 live = {reader.segment().segment_id() for reader, _ in self._searcher.reader().leaf_readers()
-                        if hasattr(reader, "segment")}
+                        if reader.doc_count_all()}  # an empty index has no segment
                 for key in set(self._columns_by_segment) - live:  # merged away or another generation
                     del self._columns_by_segment[key]
             return self._searcher

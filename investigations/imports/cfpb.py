@@ -1,0 +1,158 @@
+"""The CFPB Consumer Complaint Database (https://www.consumerfinance.gov/data-research/consumer-complaints/):
+its CSV columns, read by header name, mapped onto cases and businesses.
+
+Three layouts are read: the 18 columns below, the older 19 with a trailing "Event tag", and the
+current 16 without "Consumer consent provided?" and "Consumer disputed?".
+"""
+from collections.abc import Callable
+from typing import BinaryIO
+
+from ..businesses.naming import slugify
+from ..models import User
+from .importer import (
+    NewCase,
+    RowRejected,
+    check_business_name,
+    check_source_ref,
+    parse_date,
+    required_date,
+    run_import,
+)
+from .reader import ImportAborted, column_key
+from .report import ImportReport
+
+COLUMNS_18 = [
+    "Date received", "Product", "Sub-product", "Issue", "Sub-issue", "Consumer complaint narrative",
+    "Company public response", "Company", "State", "ZIP code", "Tags", "Consumer consent provided?",
+    "Submitted via", "Date sent to company", "Company response to consumer", "Timely response?",
+    "Consumer disputed?", "Complaint ID",
+]
+COLUMNS_19 = [*COLUMNS_18, "Event tag"]
+COLUMNS_16 = [name for name in COLUMNS_18 if name not in ("Consumer consent provided?", "Consumer disputed?")]
+LAYOUTS = {
+    "CFPB, 18 columns": COLUMNS_18,
+    "CFPB, 19 columns (older, with Event tag)": COLUMNS_19,
+    "CFPB, 16 columns (current)": COLUMNS_16,
+}
+# Without these a row cannot become a case; the other columns are used when present.
+REQUIRED = ["Complaint ID", "Date received", "Company", "Product", "Issue"]
+
+CONSENT_GIVEN = "Consent provided"
+FINANCIAL_WORDS = ("mortgage", "credit", "loan", "bank", "account", "money transfer", "prepaid", "payday", "card",
+                   "financial")
+
+
+def category_for(product: str) -> str:
+    """The case category of a CFPB product."""
+    product = product.casefold()
+    if "debt collection" in product:
+        return "debt_collection"
+    if "vehicle" in product:  # before the financial words: "Vehicle loan or lease" is a car case
+        return "auto"
+    if any(word in product for word in FINANCIAL_WORDS):
+        return "financial"
+    return "other"
+
+
+def product_tag(product: str) -> str | None:
+    if not product.strip():
+        return None
+    slug = slugify(product)
+    if len(slug) > 60:  # a tag's length; cut between words
+        slug = slug[:61].rsplit("-", 1)[0]
+    return slug
+
+
+class CfpbMapper:
+    def __init__(self):
+        self.columns: dict[str, int] = {}
+        self.width = 0
+        self.layout = ""
+
+    def bind(self, header: list[str]) -> None:
+        known = {column_key(name): name for name in COLUMNS_19}
+        for index, name in enumerate(header):
+            official = known.get(column_key(name))
+            if official and official not in self.columns:
+                self.columns[official] = index
+        self.width = len(header)
+        missing = [name for name in REQUIRED if name not in self.columns]
+        if missing:
+            raise ImportAborted(
+                "This is not a CFPB complaints file: it has no column " + ", ".join(f"“{m}”" for m in missing)
+                + ". Its first line must name the CFPB’s columns (Date received, Product, …, Complaint ID); "
+                + "it names " + ", ".join(f"“{name}”" for name in header[:8] if name)
+                + (" …" if len(header) > 8 else "") + ".")
+        normalized = [column_key(name) for name in header]
+        self.layout = next((label for label, names in LAYOUTS.items()
+                            if normalized == [column_key(name) for name in names]),
+                           f"CFPB columns, {len(self.columns)} of {len(COLUMNS_19)} recognised")
+
+    def audit_details(self) -> dict:
+        return {"layout": self.layout}
+
+    def parse(self, values: list[str], line: int) -> NewCase:
+        if len(values) != self.width:
+            raise RowRejected(f"has {len(values)} fields where the header has {self.width} "
+                              f"(a comma or quote out of place?)")
+
+        def get(name: str) -> str:
+            index = self.columns.get(name)
+            return values[index].strip() if index is not None else ""
+
+        problems: list[str] = []
+        complaint_id = get("Complaint ID")
+        source_ref = check_source_ref("cfpb", complaint_id, "Complaint ID", problems)
+        if not complaint_id:
+            problems.append("missing Complaint ID")
+        received = required_date(get("Date received"), "Date received", problems, us_dates=True)
+        company = check_business_name(get("Company"), "Company", problems)
+        issue, sub_issue = get("Issue"), get("Sub-issue")
+        if not issue:
+            problems.append("missing Issue (it becomes the case’s title)")
+        if problems:
+            raise RowRejected("; ".join(problems))
+
+        product, sub_product = get("Product"), get("Sub-product")
+        narrative = get("Consumer complaint narrative")
+        if not narrative:
+            narrative = (f"No narrative was published with this complaint. "
+                         f"Product: {_joined(product, sub_product) or 'not given'}; Issue: {_joined(issue, sub_issue)}.")
+        tags = ["cfpb", *get("Tags").split(","), product_tag(product) or ""]
+        via = get("Submitted via")
+        timeline = f"Imported from the CFPB Consumer Complaint Database, complaint {complaint_id}" + (
+            f", submitted via {via}." if via else ".")
+        row = NewCase(
+            source_ref=source_ref, business_name=company, title=_joined(issue, sub_issue), narrative=narrative,
+            date_received=received, category=category_for(product), timeline_body=timeline,
+            complainant_name=f"CFPB complainant {complaint_id}",
+            complainant_address=" ".join(f"{get('State')} {get('ZIP code')}".split()) or None,
+            consent_to_publish=get("Consumer consent provided?") == CONSENT_GIVEN, tags=tags,
+        )
+        response = get("Company response to consumer")
+        if response:
+            parts = [f"Company response to consumer: {response}"]
+            for label, column in (("Company public response", "Company public response"),
+                                  ("Timely response", "Timely response?"),
+                                  ("Consumer disputed", "Consumer disputed?")):
+                value = get(column)
+                if value and value.upper() != "N/A":
+                    parts.append(f"{label}: {value}")
+            row.business_response = "\n".join(parts)
+            row.response_on = parse_date(get("Date sent to company"), us_dates=True)
+        return row
+
+
+def _joined(first: str, second: str) -> str:
+    return f"{first} — {second}" if first and second else first or second
+
+
+def import_cfpb(stream: BinaryIO, author: User, file_name: str,
+                progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import a CFPB complaints CSV in the current transaction; the caller commits (commit_import)
+    or, on ImportAborted, rolls back."""
+    mapper = CfpbMapper()
+    report = ImportReport(kind="cfpb", file_name=file_name)
+    run_import(stream, mapper, author, report, progress)
+    report.layout = mapper.layout
+    return report
