@@ -5,7 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import cli, errors
+from . import cli, errors, security
 from .config import REPO_ROOT, Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .permissions import enforce_route_access
@@ -31,6 +31,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     app.before_request(enforce_route_access)
+    security.init_app(app)
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
     return app

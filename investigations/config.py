@@ -91,6 +91,13 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
+        # Account lockout: after LOGIN_LOCKOUT_ATTEMPTS failed passwords or two-factor codes within
+        # LOGIN_LOCKOUT_MINUTES, signing in with that e-mail address is refused for LOGIN_LOCKOUT_MINUTES
+        # (the same for addresses without an account). Comes on top of the per-IP LOGIN_RATE_LIMIT.
+        self.LOGIN_LOCKOUT_ATTEMPTS = int(env.get("LOGIN_LOCKOUT_ATTEMPTS", "5"))
+        self.LOGIN_LOCKOUT_MINUTES = int(env.get("LOGIN_LOCKOUT_MINUTES", "15"))
+        # When true, an admin without two-factor sign-in must set it up before anything else.
+        self.REQUIRE_TOTP_FOR_ADMINS = _env_bool("REQUIRE_TOTP_FOR_ADMINS", False)
 
         self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
         self.SESSION_COOKIE_HTTPONLY = True

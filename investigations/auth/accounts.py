@@ -1,14 +1,18 @@
-"""Accounts: password hashing, creating users, signing in, password changes."""
+"""Accounts: password hashing, creating users, signing in (password, lockout, two-factor code),
+password changes and resets, turning two-factor sign-in on and off."""
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func, select
 
 from .. import audit
 from ..extensions import db
 from ..models import Role, User, utcnow
 from ..models.users import normalize_email
+from . import lockout, totp
 from .forms import MIN_PASSWORD_LENGTH
 
 _hasher = PasswordHasher()
@@ -66,26 +70,100 @@ def create_user(email: str, display_name: str, role: str, password: str | None =
     return user, password
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Failures are audited."""
-    user = find_user(email)
+@dataclass
+class SignInAttempt:
+    """What a password (or code) step of signing in came to."""
+    user: User | None = None  # set when the password was right
+    needs_code: bool = False  # the password was right; the account's two-factor code comes next
+    locked: bool = False  # refused: too many failures for this address (see lockout.py)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user is not None and not self.needs_code
+
+
+def _waste_a_hash(password: str) -> None:
+    """Verify against a dummy hash, so a refusal takes as long as checking a real password."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except VerificationError:
+        pass
+
+
+def authenticate(email: str, password: str) -> SignInAttempt:
+    """The password step of signing in. Failures are audited and counted towards a lockout,
+    for addresses without an account exactly as for accounts."""
+    now = utcnow()
+    label = normalize_email(email)[:254]
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)).with_for_update())
     if user is None:
-        try:
-            _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
-    elif check_password(user, password) and user.active:
-        user.last_login_at = utcnow()
-        audit.record("auth.login", user, actor=user)
-        return user
-    audit.record("auth.login_failed", user, actor_label=normalize_email(email)[:254],
-                 reason="inactive account" if user is not None and user.active is False else "bad credentials")
-    return None
+        _waste_a_hash(password)
+        throttle = lockout.throttle_for_address(label, now)
+        if lockout.is_locked(throttle, now):
+            audit.record("auth.login_failed", None, actor_label=label, reason="locked out")
+            return SignInAttempt(locked=True)
+        audit.record("auth.login_failed", None, actor_label=label, reason="bad credentials")
+        return SignInAttempt(locked=lockout.register_failure(throttle, now, label))
+    if lockout.is_locked(user, now):
+        _waste_a_hash(password)  # a right password is refused too, and the answer does not say it was right
+        audit.record("auth.login_failed", user, actor_label=label, reason="locked out")
+        return SignInAttempt(locked=True)
+    if check_password(user, password) and user.active:
+        if user.has_two_factor:
+            return SignInAttempt(user=user, needs_code=True)
+        complete_sign_in(user)
+        return SignInAttempt(user=user)
+    audit.record("auth.login_failed", user, actor_label=label,
+                 reason="inactive account" if user.active is False else "bad credentials")
+    return SignInAttempt(locked=lockout.register_failure(user, now, label))
+
+
+def pending_user(user_id: int, session_version: int) -> User | None:
+    """The account whose password was right and whose code is awaited, if it still may sign in."""
+    user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None or not user.active or user.session_version != session_version or not user.has_two_factor:
+        return None
+    return user
+
+
+def check_sign_in_code(user: User, code: str) -> SignInAttempt:
+    """The second step of signing in: the code from the account's authenticator app.
+    A wrong code is audited and counts towards the lockout like a wrong password."""
+    now = utcnow()
+    if lockout.is_locked(user, now):
+        audit.record("auth.login_failed", user, actor_label=user.email, reason="locked out")
+        return SignInAttempt(locked=True)
+    step = totp.matching_step(user.totp_secret, code, user.totp_last_step)
+    if step is None:
+        audit.record("auth.totp_failed", user, actor_label=user.email, purpose="sign-in")
+        return SignInAttempt(user=user, needs_code=True, locked=lockout.register_failure(user, now, user.email))
+    user.totp_last_step = step
+    complete_sign_in(user, two_factor=True)
+    return SignInAttempt(user=user)
+
+
+def complete_sign_in(user: User, two_factor: bool = False) -> None:
+    lockout.clear(user)
+    user.last_login_at = utcnow()
+    audit.record("auth.login", user, actor=user, **({"two_factor": True} if two_factor else {}))
+
+
+def _check_password_again(user: User, password: str, purpose: str) -> None:
+    """Ask a signed-in user for their password before a sensitive change. A wrong one counts
+    towards the lockout, so a borrowed session cannot be used to guess it."""
+    now = utcnow()
+    if lockout.is_locked(user, now):
+        raise AccountError(lockout.paused_message())
+    if not check_password(user, password):
+        audit.record("auth.password_failed", user, actor=user, purpose=purpose)
+        if lockout.register_failure(user, now, user.email):
+            raise AccountError(lockout.paused_message())
+        raise AccountError("The current password is not right.")
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    if not check_password(user, current):
-        raise AccountError("The current password is not right.")
+    """Raises AccountError if refused; the caller commits either way (a failure is counted)."""
+    _check_password_again(user, current, "change password")
     if current == new:
         raise AccountError("Choose a password different from the current one.")
     user.password_hash = hash_password(new)
@@ -95,13 +173,78 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def reset_password(user: User, actor: User) -> str:
-    """Give the user a new one-time password, to be changed at next sign-in."""
+    """Give the user a new one-time password, to be changed at next sign-in. This also lifts a
+    lockout and turns two-factor sign-in off (the way back for someone who lost their phone)."""
     password = generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
     user.end_all_sessions()
-    audit.record("user.password_reset", user, actor=actor)
+    was_locked = lockout.is_locked(user, utcnow())
+    had_two_factor = user.has_two_factor
+    lockout.clear(user)
+    _remove_two_factor(user)
+    audit.record("user.password_reset", user, actor=actor,
+                 **({"unlocked": True} if was_locked else {}),
+                 **({"two_factor_removed": True} if had_two_factor else {}))
     return password
+
+
+# --- Two-factor sign-in ----------------------------------------------------------------------
+
+
+def two_factor_required(user: User) -> bool:
+    return user.is_admin and bool(current_app.config.get("REQUIRE_TOTP_FOR_ADMINS", False))
+
+
+def start_two_factor(user: User) -> None:
+    """Make a new secret for the user to put in an authenticator app; in force once confirmed."""
+    if user.has_two_factor:
+        raise AccountError("Two-factor sign-in is already on for your account.")
+    user.totp_secret = totp.new_secret()
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+
+
+def confirm_two_factor(user: User, code: str) -> None:
+    """Turn two-factor sign-in on once the app shows the right code. Other sessions end."""
+    if user.has_two_factor:
+        raise AccountError("Two-factor sign-in is already on for your account.")
+    if not user.totp_secret:
+        raise AccountError("Start the set-up first.")
+    step = totp.matching_step(user.totp_secret, code)
+    if step is None:
+        audit.record("auth.totp_failed", user, actor=user, purpose="set-up")
+        raise AccountError("That code does not match. Check that the app shows “Investigations” with your "
+                           "e-mail address and that your phone's clock is right, then enter the code it shows now.")
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = step
+    user.end_all_sessions()
+    audit.record("auth.totp_enable", user, actor=user)
+
+
+def disable_two_factor(user: User, password: str, code: str) -> None:
+    """Turn two-factor sign-in off, with the password and a current code. Raises AccountError if
+    refused; the caller commits either way (failures are counted towards the lockout)."""
+    if not user.has_two_factor:
+        raise AccountError("Two-factor sign-in is not on for your account.")
+    if two_factor_required(user):
+        raise AccountError("Admins must keep two-factor sign-in on in this newsroom.")
+    _check_password_again(user, password, "turn off two-factor sign-in")
+    now = utcnow()
+    step = totp.matching_step(user.totp_secret, code, user.totp_last_step)
+    if step is None:
+        audit.record("auth.totp_failed", user, actor=user, purpose="turn off")
+        if lockout.register_failure(user, now, user.email):
+            raise AccountError(lockout.paused_message())
+        raise AccountError("That code is not right; enter the one your app shows now.")
+    _remove_two_factor(user)
+    audit.record("auth.totp_disable", user, actor=user)
+
+
+def _remove_two_factor(user: User) -> None:
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
 
 
 def active_admin_count() -> int:

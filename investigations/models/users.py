@@ -2,7 +2,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -35,11 +35,33 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
+    # Lockout (auth/lockout.py): failed passwords and codes since failed_logins_since; sign-in
+    # is refused until locked_until. A successful sign-in or an admin's password reset clears them.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_logins_since: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+
+    # Two-factor sign-in (auth/totp.py): the base32 TOTP secret, set when enrolment starts and
+    # in force once totp_enabled_at is set; totp_last_step is the time step of the last code
+    # accepted, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
     def end_all_sessions(self) -> None:
         self.session_version = (self.session_version or 0) + 1
+
+    @property
+    def is_locked_out(self) -> bool:
+        """Signing in is refused for now (too many failed passwords or codes)."""
+        return self.locked_until is not None and self.locked_until > utcnow()
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive users
@@ -64,3 +86,16 @@ class User(UserMixin, db.Model):
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins for an e-mail address that has no account, counted exactly as an account's
+    are (see auth/lockout.py), so the answers never tell whether an account exists. Keyed by an
+    HMAC of the address, so the addresses people mistype are not kept."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_logins_since: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
