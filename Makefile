@@ -32,7 +32,7 @@ test: $(VENV)/.installed
 
 # The same suite against PostgreSQL (set TEST_POSTGRES_URL to use another server).
 test-postgres: $(VENV)/.installed
-	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -204,6 +204,8 @@ def assign(reference):
     if assign_case(case, assignee, current_user):
         db.session.commit()
         flash(f"Assigned to {assignee.display_name}." if assignee else "Case unassigned.", "success")
+    else:
+        flash("Nothing changed: the case was already assigned that way.", "info")
     return redirect(url_for("cases.detail", reference=case.reference))
 
 

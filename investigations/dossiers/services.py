@@ -96,7 +96,7 @@ def render_dossier(dossier: Dossier) -> bytes:
     for case in cases:
         what = "This case's dossier" if dossier.case else f"The dossier of {dossier.business.name}"
         add_timeline(case, TimelineKind.DOSSIER,
-                     f"{what} (#{dossier.id}, {audience.label}) was exported by {dossier.issued_by_label}; "
+                     f"{what} (#{dossier.id}, {audience.label}) was exported by {dossier.issued_by.display_name if dossier.issued_by else dossier.issued_by_label}; "
                      f"SHA-256 {dossier.sha256}.", dossier.issued_by)
     return rendered.data
 
