@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres migrate lint clean
+.PHONY: run serve test test-postgres migrate lint clean
 
 $(BIN)/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11 or python3)."; exit 1; }
@@ -26,6 +26,13 @@ migrate: $(VENV)/.installed
 run: migrate
 	$(FLASK) users ensure-admin
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production-style serving: gunicorn with several worker processes on the same configuration
+# (environment variables; see README "Deployment"). Put a TLS proxy in front of it.
+WORKERS ?= 4
+serve: migrate
+	$(FLASK) users ensure-admin
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 120 --access-logfile - app:app
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -302,3 +302,33 @@ def test_searching_an_empty_archive_finds_nothing_without_error(login):
     page = search(login("eve"), q="refund")
     assert count_line(page) == 0
     assert count_line(search(login("eve"), q="")) == 0
+
+
+def _commit_repeatedly(directory, count):
+    from investigations.search.whoosh_backend import WhooshBackend
+
+    backend = WhooshBackend(directory)
+    doc = {"id": "1", "reference": "c-2026-00001", "title": "t", "narrative": "n", "notes": "", "evidence": "",
+           "business": "b", "business_id": "1", "complainant": "", "category": "refund", "status": "new", "tag": "",
+           "region": "unknown", "year": "2026", "received": "2026-01-01", "created": "2026-01-01T00:00:00",
+           "created_by": "1", "assigned_to": "", "digest": "x"}
+    for number in range(count):
+        backend.write([{**doc, "title": f"title {number}"}])
+
+
+def test_opening_the_index_while_another_process_commits_never_fails(tmp_path, search_backend):
+    """Whoosh deletes the previous table of contents right after a commit; an open racing it retries."""
+    if search_backend != "whoosh":
+        pytest.skip("a Whoosh race")
+    from investigations.search.whoosh_backend import WhooshBackend
+
+    backend = WhooshBackend(tmp_path / "index")
+    backend.current_dir()
+    writer = multiprocessing.get_context("spawn").Process(target=_commit_repeatedly, args=(tmp_path / "index", 300))
+    writer.start()
+    try:
+        while writer.is_alive():
+            backend.open()
+    finally:
+        writer.join(timeout=120)
+    assert writer.exitcode == 0

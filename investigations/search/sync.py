@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Business, BusinessAlias, Case, CaseTag, Evidence, SearchQueueEntry, TimelineEntry, utcnow
 
 QUEUE_KEY = "search_queued"
-STALE_SECONDS = 30
+STALE_SECONDS = 10  # an index write normally finishes within a second of its commit
 
 
 def _touched_case_ids(session: Session) -> set[int]:

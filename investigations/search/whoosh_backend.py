@@ -59,6 +59,18 @@ def make_schema() -> Schema:
     )
 
 
+def _open_dir(directory: Path):
+    """Open the index, retrying when another process's commit removes the table of contents
+    this one was about to read (Whoosh deletes the previous one right after a commit)."""
+    for attempt in range(10):
+        try:
+            return index.open_dir(directory)
+        except FileNotFoundError:
+            if attempt == 9:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+
+
 class _EscapingFormatter(highlight.Formatter):
     """Highlights matches with <mark>, escaping everything else (user text is never markup)."""
 
@@ -110,7 +122,7 @@ class WhooshBackend(SearchBackend):
         os.replace(link, self.pointer)  # atomic: searchers see the old or the new index, never none
 
     def open(self):
-        return index.open_dir(self.current_dir())
+        return _open_dir(self.current_dir())
 
     # --- writing --------------------------------------------------------------------------
 
@@ -179,7 +191,7 @@ class WhooshBackend(SearchBackend):
             if self._searcher is None or self._searcher_dir != directory or not self._searcher.up_to_date():
                 if self._searcher is not None:
                     self._searcher.close()
-                self._searcher = index.open_dir(directory).searcher()
+                self._searcher = _open_dir(directory).searcher()
                 self._searcher_dir = directory
                 live = {reader.segment().segment_id() for reader, _ in self._searcher.reader().leaf_readers()
                         if reader.doc_count_all()}  # an empty index has no segment
