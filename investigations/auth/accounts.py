@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from .. import audit
 from ..extensions import db
-from ..models import Role, User, utcnow
+from ..models import ApiToken, Role, User, utcnow
 from ..models.users import normalize_email
 from . import lockout, totp
 from .forms import MIN_PASSWORD_LENGTH
@@ -174,7 +174,8 @@ def change_password(user: User, current: str, new: str) -> None:
 
 def reset_password(user: User, actor: User) -> str:
     """Give the user a new one-time password, to be changed at next sign-in. This also lifts a
-    lockout and turns two-factor sign-in off (the way back for someone who lost their phone)."""
+    lockout and turns two-factor sign-in off (the way back for someone who lost their phone), and
+    revokes the account's API tokens (a reset is what follows a suspected compromise)."""
     password = generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
@@ -183,7 +184,9 @@ def reset_password(user: User, actor: User) -> str:
     had_two_factor = user.has_two_factor
     lockout.clear(user)
     _remove_two_factor(user)
-    audit.record("user.password_reset", user, actor=actor,
+    revoked = db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                                 .values(revoked_at=utcnow())).rowcount
+    audit.record("user.password_reset", user, actor=actor, **({"tokens_revoked": revoked} if revoked else {}),
                  **({"unlocked": True} if was_locked else {}),
                  **({"two_factor_removed": True} if had_two_factor else {}))
     return password

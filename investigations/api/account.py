@@ -1,0 +1,66 @@
+"""API tokens in the app: /account/tokens lists your tokens, makes one (shown once) and revokes one.
+
+Only your own tokens: an admin who wants an account's tokens gone deactivates the account,
+which stops all of them.
+"""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from ..extensions import db
+from ..forms import StrippedForm
+from ..permissions import signed_in
+from .tokens import TokenError, create_token, own_token, revoke_token, tokens_of
+
+bp = Blueprint("api_tokens", __name__)
+
+
+class NewTokenForm(StrippedForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)],
+                       description="What will use it, e.g. “Newsletter script” or “Rita's laptop”.")
+
+
+class RevokeTokenForm(StrippedForm):
+    token_id = HiddenField(validators=[DataRequired(), Regexp(r"^\d{1,9}$")])
+
+
+def _page(form, new_secret=None, new_token=None, status=200):
+    response = render_template("api/tokens.html", tokens=tokens_of(current_user), form=form, new_secret=new_secret,
+                               new_token=new_token)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@signed_in
+def index():
+    form = NewTokenForm()
+    if form.validate_on_submit():
+        try:
+            token, secret = create_token(current_user._get_current_object(), form.name.data)
+        except TokenError as error:
+            form.name.errors.append(str(error))
+        else:
+            db.session.commit()
+            return _page(NewTokenForm(formdata=None), new_secret=secret, new_token=token)
+    return _page(form, status=400 if form.errors else 200)
+
+
+@bp.route("/account/tokens/revoke", methods=["POST"])
+@signed_in
+def revoke():
+    form = RevokeTokenForm()
+    if not form.validate_on_submit():
+        flash("Choose a token to revoke.", "error")
+        return redirect(url_for("api_tokens.index"))
+    token = own_token(current_user, int(form.token_id.data))
+    if token is None:
+        abort(404)
+    try:
+        revoke_token(token)
+    except TokenError as error:
+        flash(str(error), "info")
+    else:
+        db.session.commit()
+        flash(f"The token “{token.name}” is revoked; programs using it are refused from now on.", "success")
+    return redirect(url_for("api_tokens.index"))

@@ -1,0 +1,85 @@
+"""Dossiers: issue a case's PDF dossier for an audience, and download issued dossiers again.
+
+The same services as the web's export (dossiers/services.py): what each audience sees is
+decided in dossiers/audiences.py, every export is an audit event and a timeline entry, and the
+file is kept so a copy can be verified later.
+"""
+from flask import send_file, url_for
+
+from ..dossiers.audiences import AUDIENCES
+from ..dossiers.render import DossierError
+from ..dossiers.services import dossier_path, issue_now, start_dossier
+from ..extensions import db
+from ..models import Dossier
+from ..permissions import can_view_case, public
+from .auth import ApiBlueprint
+from .cases import me, with_case
+from .errors import fail
+from .schemas import DossierInputSchema
+
+blp = ApiBlueprint("api_dossiers", __name__, tag="Dossiers", description=(
+    "PDF dossiers of a case for the newsroom, a news outlet or the BBB / a regulator."))
+
+PDF = {"type": "string", "format": "binary"}
+DOSSIER_HEADERS = {
+    "X-Dossier-Id": {"description": "The dossier's number.", "schema": {"type": "integer"}},
+    "X-Dossier-SHA256": {"description": "The SHA-256 of the PDF, as recorded in the audit trail.",
+                         "schema": {"type": "string"}},
+}
+
+
+def pdf_response(dossier: Dossier, status: int = 200):
+    subject = dossier.case.reference if dossier.case else dossier.business.slug
+    response = send_file(dossier_path(dossier), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{subject}-{dossier.audience}-dossier-{dossier.id}.pdf", max_age=0)
+    response.status_code = status
+    response.headers.update({"X-Content-Type-Options": "nosniff", "X-Dossier-Id": str(dossier.id),
+                             "X-Dossier-SHA256": dossier.sha256 or ""})
+    return response
+
+
+@blp.route("/cases/<reference>/dossier", methods=["POST"])
+@public  # the API blueprint's token check applies: see auth.py
+@with_case()
+@blp.arguments(DossierInputSchema, required=False)
+@blp.response(201, PDF, content_type="application/pdf", description="The dossier (PDF), as an attachment.",
+              headers={**DOSSIER_HEADERS, "Location": {"description": "Where to download it again.",
+                                                       "schema": {"type": "string"}}})
+@blp.problem(404)
+@blp.problem(409, "No dossier could be issued (e.g. a stored evidence file is missing); `detail` says why.")
+def export_case_dossier(data, case):
+    """Export a case's dossier (PDF)
+
+    For `audience` internal, news or bbb (default). Outside audiences get no internal timeline
+    entries, no withdrawn evidence and no staff names, and the complainant only with consent.
+    The export is recorded in the audit trail and on the case's timeline.
+    """
+    dossier = start_dossier(AUDIENCES[data["audience"]], me(), case=case, with_originals=data["with_originals"])
+    try:
+        issue_now(dossier)
+    except DossierError as error:
+        db.session.rollback()
+        fail(409, str(error))
+    response = pdf_response(dossier, 201)
+    response.headers["Location"] = url_for("api_dossiers.download_dossier", dossier_id=dossier.id, _external=True)
+    return response
+
+
+@blp.route("/dossiers/<int:dossier_id>", methods=["GET"])
+@public
+@blp.response(200, PDF, content_type="application/pdf", description="The dossier (PDF), as an attachment.",
+              headers=DOSSIER_HEADERS)
+@blp.problem(404)
+def download_dossier(dossier_id):
+    """Download an issued dossier again
+
+    Case dossiers of cases you may see; business dossiers for editors.
+    """
+    dossier = db.session.get(Dossier, dossier_id)
+    allowed = dossier is not None and (
+        me().is_editor or (dossier.case is not None and can_view_case(me(), dossier.case)))
+    if not allowed:
+        fail(404)
+    if not dossier.is_ready or not dossier_path(dossier).is_file():
+        fail(404, "This dossier's file is not available.")
+    return pdf_response(dossier)

@@ -1,0 +1,481 @@
+"""What the API reads and writes (marshmallow). The OpenAPI document is generated from these.
+
+Input schemas repeat the web forms' rules (cases/forms.py) so that the API accepts exactly
+what the web accepts; output schemas never carry a complainant's details unless the view
+attached them on purpose (see `complainant` on CaseSchema).
+"""
+from datetime import UTC, date
+
+from flask import url_for
+from flask_login import current_user
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from ..businesses.naming import normalize_business_name
+from ..dossiers.audiences import AUDIENCES
+from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status, TimelineKind
+from ..permissions import can_edit_case, can_move_case
+from ..search.models import SORTS
+
+MAX_PER_PAGE = 100
+STATUS_VALUES = [s.value for s in Status]
+FORM_RECEIVED_VIA = [key for key in RECEIVED_VIA if key != "import"]
+
+
+# --- Fields ----------------------------------------------------------------------------------
+
+
+class Text(fields.String):
+    """A string without NUL characters (PostgreSQL refuses them) or surrounding white space."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        return value.replace("\x00", "").strip()
+
+
+class UtcDateTime(fields.DateTime):
+    """Times are stored in UTC without a zone; the API writes them with one ("…Z") and reads any
+    zone (a time without one is taken as UTC)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+
+def not_in_future(value: date) -> None:
+    if value and value > date.today():
+        raise ValidationError("This date is in the future.")
+
+
+MAX_AMOUNT = 10**11
+
+
+def amount_range(value) -> None:
+    """validate.Range would put its bounds into the OpenAPI document as strings (the field's own format)."""
+    if value is not None and not 0 <= value <= MAX_AMOUNT:
+        raise ValidationError("Enter an amount of zero or more." if value < 0 else f"Enter at most {MAX_AMOUNT:,}.")
+
+
+class TextLength(validate.Length):
+    """validate.Length (so the OpenAPI document shows the bounds), saying plainly when a required text is empty."""
+
+    def __call__(self, value):
+        if self.min and not value:
+            raise ValidationError("This field may not be empty.")
+        return super().__call__(value)
+
+
+def required_text(max_length: int, min_length: int = 1, **kwargs) -> Text:
+    return Text(required=True, validate=TextLength(min=min_length, max=max_length), **kwargs)
+
+
+def optional_text(max_length: int, **kwargs) -> Text:
+    return Text(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
+
+
+def _describe(text: str) -> dict:
+    return {"description": text}
+
+
+# --- Shared pieces ---------------------------------------------------------------------------
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000),
+                          metadata=_describe("Page number, from 1."))
+    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_PER_PAGE),
+                              metadata=_describe(f"Items per page, at most {MAX_PER_PAGE} (default: the app's "
+                                                 "CASES_PER_PAGE, 25)."))
+
+
+class PageSchema(Schema):
+    total = fields.Integer(metadata=_describe("Items in all pages (also in the X-Total-Count header)."))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+
+
+class ProblemSchema(Schema):
+    """An error (RFC 9457 problem details), sent as application/problem+json."""
+
+    type = fields.String(metadata=_describe("Always about:blank: the status says what kind of problem it is."))
+    title = fields.String(metadata=_describe("The status's name, e.g. Not Found."))
+    status = fields.Integer(metadata=_describe("The HTTP status code."))
+    detail = fields.String(metadata=_describe("What went wrong, for a person to read."))
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw(),
+                         metadata=_describe("Invalid input: for each field, its messages."))
+
+
+class UserRefSchema(Schema):
+    id = fields.Integer()
+    display_name = fields.String()
+
+
+class BusinessRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+
+
+# --- Cases -----------------------------------------------------------------------------------
+
+
+class CaseFilterSchema(PageArgsSchema):
+    status = Text(validate=validate.OneOf(["open", *STATUS_VALUES]),
+                  metadata=_describe("A status, or `open` for new, investigating and awaiting response."))
+    category = Text(validate=validate.OneOf(list(CATEGORIES)))
+    business = Text(validate=validate.Length(max=200),
+                    metadata=_describe("A business's name or alias (matched as when filing)."))
+    assignee = Text(validate=validate.Regexp(r"^(me|none|\d{1,10})$", error="Use me, none or a user id."),
+                    metadata=_describe("`me`, `none`, or a user id."))
+    overdue = fields.Boolean(load_default=False,
+                             metadata=_describe("Only cases whose business's reply is overdue."))
+
+
+class IncludeArgsSchema(Schema):
+    include = Text(validate=validate.OneOf(["complainant"]),
+                   metadata=_describe("`complainant` adds the complainant's name and contact details, if you may "
+                                      "see the case. Each such view is recorded in the audit trail."))
+
+
+class CaseInputSchema(Schema):
+    """A new case: the same fields and rules as the web's New case form."""
+
+    title = required_text(200, min_length=3)
+    business_name = required_text(200, metadata=_describe(
+        "An existing business is matched by its normalized name or an alias; otherwise a new one is created."))
+    category = Text(required=True, validate=validate.OneOf(list(CATEGORIES)))
+    narrative = required_text(50_000, min_length=10, metadata=_describe("What happened."))
+    desired_resolution = optional_text(5000)
+    amount_in_dispute = fields.Decimal(places=2, as_string=True, allow_none=True, validate=amount_range,
+                                       metadata={"minimum": 0, "maximum": MAX_AMOUNT,
+                                                 "description": "A number or a decimal string: 120.50."})
+    currency = Text(validate=validate.OneOf(CURRENCIES),
+                    metadata=_describe("Default: the app's DEFAULT_CURRENCY."))
+    incident_date = fields.Date(allow_none=True, validate=not_in_future)
+    date_received = fields.Date(validate=not_in_future, metadata=_describe("Default: today."))
+    received_via = Text(load_default="web", validate=validate.OneOf(FORM_RECEIVED_VIA))
+    tags = fields.List(Text(validate=TextLength(min=1, max=60)), validate=validate.Length(max=50))
+    complainant_name = required_text(200)
+    complainant_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    complainant_phone = Text(allow_none=True, validate=[
+        validate.Length(max=50), validate.Regexp(r"^[0-9+()./\- x]*$", error="Use digits, spaces and + ( ) - only.")])
+    complainant_address = optional_text(1000)
+    consent_to_publish = fields.Boolean(load_default=False, metadata=_describe(
+        "The complainant consents to being named in publications and dossiers."))
+
+    @validates("business_name")
+    def _business_name(self, value, **kwargs):
+        if not normalize_business_name(value):
+            raise ValidationError("Enter the business's name in letters or digits.")
+
+    @validates("tags")
+    def _tags(self, value, **kwargs):
+        if any("," in tag for tag in value):
+            raise ValidationError("A tag cannot contain a comma.")
+
+
+class CaseUpdateSchema(CaseInputSchema):
+    """Changed fields only (PATCH); the others keep their values. `null` empties an optional field."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(**kwargs)
+
+
+class StatusChangeSchema(Schema):
+    status = Text(required=True, validate=validate.OneOf(STATUS_VALUES))
+    comment = Text(validate=validate.Length(max=2000), metadata=_describe("Kept as an internal timeline note."))
+
+
+class AssignmentSchema(Schema):
+    assignee_id = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                 metadata=_describe("An active reporter's or editor's id; null unassigns."))
+
+
+class BusinessResponseInputSchema(Schema):
+    response = required_text(50_000, metadata=_describe("The business's response."))
+    received_on = fields.Date(load_default=date.today, validate=not_in_future, metadata=_describe("Default: today."))
+
+
+class ComplainantSchema(Schema):
+    name = fields.String(attribute="complainant_name")
+    email = fields.String(attribute="complainant_email", allow_none=True)
+    phone = fields.String(attribute="complainant_phone", allow_none=True)
+    address = fields.String(attribute="complainant_address", allow_none=True)
+
+
+class CaseSummarySchema(Schema):
+    reference = fields.String()
+    title = fields.String()
+    category = fields.String()
+    status = fields.String()
+    status_label = fields.String()
+    business = fields.Nested(BusinessRefSchema)
+    date_received = fields.Date()
+    assigned_to = fields.Nested(UserRefSchema, allow_none=True)
+    overdue = fields.Method("_overdue", metadata=_describe("The business's reply is past its due date."))
+    updated_at = UtcDateTime()
+    url = fields.Method("_url", metadata=_describe("This case in the API."))
+
+    def _overdue(self, case) -> bool:
+        return case.is_overdue()
+
+    def _url(self, case) -> str:
+        return url_for("api_cases.get_case", reference=case.reference, _external=True)
+
+
+class CaseSchema(CaseSummarySchema):
+    narrative = fields.String()
+    category_label = fields.String()
+    desired_resolution = fields.String(allow_none=True)
+    amount_in_dispute = fields.Decimal(as_string=True, allow_none=True)
+    currency = fields.String()
+    incident_date = fields.Date(allow_none=True)
+    received_via = fields.String()
+    tags = fields.List(fields.String(), attribute="tag_names")
+    consent_to_publish = fields.Boolean()
+    created_by = fields.Nested(UserRefSchema)
+    business_response = fields.String(allow_none=True)
+    response_requested_on = fields.Date(allow_none=True)
+    response_due_on = fields.Date(allow_none=True)
+    response_received_on = fields.Date(allow_none=True)
+    created_at = UtcDateTime()
+    can_edit = fields.Method("_can_edit", metadata=_describe("Whether you may change this case."))
+    allowed_moves = fields.Method("_allowed_moves", metadata=_describe(
+        "The statuses you may move this case to now."))
+    web_url = fields.Method("_web_url", metadata=_describe("This case's page in the app."))
+    # Set only by a view that recorded the view of these details (?include=complainant); absent otherwise.
+    complainant = fields.Nested(ComplainantSchema, attribute="api_complainant", metadata=_describe(
+        "Only with ?include=complainant."))
+
+    def _can_edit(self, case) -> bool:
+        return can_edit_case(current_user, case)
+
+    def _allowed_moves(self, case) -> list[str]:
+        from ..cases.workflow import TRANSITIONS
+
+        return [target.value for target in TRANSITIONS[case.status_enum] if can_move_case(current_user, case, target)]
+
+    def _web_url(self, case) -> str:
+        return url_for("cases.detail", reference=case.reference, _external=True)
+
+
+class CaseListSchema(PageSchema):
+    items = fields.List(fields.Nested(CaseSummarySchema))
+
+
+# --- Timeline --------------------------------------------------------------------------------
+
+
+class TimelineEntrySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata=_describe(", ".join(k.value for k in TimelineKind)))
+    kind_label = fields.String()
+    body = fields.String()
+    internal = fields.Boolean(metadata=_describe("Left out of dossiers for news outlets and regulators."))
+    occurred_at = UtcDateTime()
+    created_at = UtcDateTime()
+    author = fields.Nested(UserRefSchema, allow_none=True)
+
+
+class TimelineListSchema(Schema):
+    items = fields.List(fields.Nested(TimelineEntrySchema))
+
+
+class NoteInputSchema(Schema):
+    kind = Text(load_default="note", validate=validate.OneOf([k.value for k in NOTE_KINDS]))
+    body = required_text(20_000)
+    occurred_at = UtcDateTime(allow_none=True, metadata=_describe("Default: now."))
+    internal = fields.Boolean(load_default=True, metadata=_describe(
+        "Leave it out of dossiers for news outlets and regulators (default: true)."))
+
+
+# --- Evidence --------------------------------------------------------------------------------
+
+
+class EvidenceSchema(Schema):
+    id = fields.Integer()
+    case = fields.Function(lambda evidence: evidence.case.reference, metadata=_describe("The case's reference."))
+    original_name = fields.String(metadata=_describe("The uploaded file's name, for display only."))
+    caption = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    media_type = fields.String(metadata=_describe("Detected from the content, never from the name."))
+    type_label = fields.String()
+    kind = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by = fields.Nested(UserRefSchema)
+    uploaded_at = UtcDateTime()
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    gps_location = fields.String(allow_none=True, metadata=_describe(
+        "Where a photo was taken, from its EXIF: it can identify a complainant's home."))
+    extraction_state = fields.String(metadata=_describe("pending, done, failed or none."))
+    withdrawn = fields.Boolean(attribute="is_withdrawn")
+    withdrawn_at = UtcDateTime(allow_none=True)
+    withdrawal_reason = fields.String(allow_none=True)
+    download_url = fields.Function(
+        lambda evidence: url_for("api_evidence.download_evidence", evidence_id=evidence.id, _external=True))
+
+
+class EvidenceListSchema(Schema):
+    items = fields.List(fields.Nested(EvidenceSchema))
+
+
+class UploadSchema(Schema):
+    """multipart/form-data: one or more `files`, with a `caption` and `source` for all of them."""
+
+    files = fields.List(Upload(), required=True, metadata=_describe("One or more files (repeat the field)."))
+    caption = Text(validate=validate.Length(max=2000))
+    source = Text(validate=validate.Length(max=255))
+
+
+class UploadFormSchema(Schema):
+    caption = Text(load_default="", validate=validate.Length(max=2000))
+    source = Text(load_default="", validate=validate.Length(max=255))
+
+
+class RefusedFileSchema(Schema):
+    name = fields.String()
+    reason = fields.String()
+
+
+class UploadResultSchema(Schema):
+    added = fields.List(fields.Nested(EvidenceSchema))
+    refused = fields.List(fields.Nested(RefusedFileSchema), metadata=_describe(
+        "Files not accepted (by their content), with the reason. The others are kept."))
+    repeats = fields.List(fields.String(), metadata=_describe(
+        "Names of added files identical (same SHA-256) to a file already on the case."))
+
+
+# --- Businesses ------------------------------------------------------------------------------
+
+
+class BusinessArgsSchema(PageArgsSchema):
+    q = Text(validate=validate.Length(max=200), metadata=_describe("Part of a name or alias."))
+
+
+class BusinessSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+    aliases = fields.List(fields.String(), attribute="alias_names")
+    website = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    industry = fields.String(allow_none=True)
+    case_count = fields.Integer(metadata=_describe("Cases against it that you may see."))
+    url = fields.Function(lambda business: url_for("api_businesses.get_business", slug=business.slug,
+                                                   _external=True))
+
+
+class BusinessListSchema(PageSchema):
+    items = fields.List(fields.Nested(BusinessSchema))
+
+
+class CaseCountsSchema(Schema):
+    total = fields.Integer()
+    status = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata=_describe("By status label."))
+    category = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata=_describe("By category label."))
+
+
+class BusinessDetailSchema(BusinessSchema):
+    counts = fields.Nested(CaseCountsSchema)
+    # Never `business.cases` (every case): only those the caller may see, set by the view.
+    cases = fields.List(fields.Nested(CaseSummarySchema), attribute="cases_visible", metadata=_describe(
+        "The cases against it that you may see, newest first (at most 200)."))
+
+
+class BusinessUpdateSchema(Schema):
+    """Changed fields only; `aliases` replaces the list of other names."""
+
+    name = required_text(200)
+    website = optional_text(500)
+    address = optional_text(2000)
+    city = optional_text(120)
+    region = optional_text(120)
+    country = optional_text(120)
+    industry = optional_text(120)
+    aliases = fields.List(Text(validate=TextLength(min=1, max=200)), validate=validate.Length(max=100))
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(**kwargs)
+
+    @validates("name")
+    def _name(self, value, **kwargs):
+        if not normalize_business_name(value):
+            raise ValidationError("Enter the business's name in letters or digits.")
+
+
+# --- Search ----------------------------------------------------------------------------------
+
+
+class SearchArgsSchema(Schema):
+    q = Text(load_default="", validate=validate.Length(max=10_000), metadata=_describe(
+        'Words, "phrases", AND/OR/NOT, wildcards (memb*), fuzzy terms (warrenty~) and fields such as '
+        "business:acme, status:new, tag:refund, ref:C-2026-00042. Empty: every case you may see."))
+    status = Text(validate=validate.OneOf(STATUS_VALUES))
+    category = Text(validate=validate.OneOf(list(CATEGORIES)))
+    business = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                              metadata=_describe("A business id (the `business` facet's values)."))
+    region = Text(validate=validate.Length(max=100), metadata=_describe("A state or region (lower case)."))
+    year = fields.Integer(validate=validate.Range(min=1900, max=2999), metadata=_describe("Year received."))
+    date_from = fields.Date(data_key="from", metadata=_describe("Received on or after this date."))
+    date_to = fields.Date(data_key="to", metadata=_describe("Received on or before this date."))
+    sort = Text(load_default="relevance", validate=validate.OneOf(list(SORTS)))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class SnippetSchema(Schema):
+    field = fields.String(metadata=_describe("Where it matched: title, complaint, timeline, evidence, ..."))
+    html = fields.String(metadata=_describe("HTML: the text is escaped, the matched words are in <mark>…</mark>."))
+
+
+class HitSchema(Schema):
+    reference = fields.String()
+    title = fields.String()
+    score = fields.Float()
+    snippets = fields.List(fields.Nested(SnippetSchema))
+    url = fields.String(metadata=_describe("The case in the API."))
+
+
+class FacetValueSchema(Schema):
+    value = fields.String()
+    label = fields.String()
+    count = fields.Integer()
+
+
+class SearchResultSchema(PageSchema):
+    query = fields.String(metadata=_describe("The query as received (cut to its first 500 characters when run)."))
+    suggestion = fields.String(allow_none=True, metadata=_describe(
+        "When the query found nothing: the spelling-corrected query whose results are shown instead."))
+    notice = fields.String(allow_none=True, metadata=_describe(
+        "What was done with a query that could not be read as typed."))
+    took_ms = fields.Float()
+    hits = fields.List(fields.Nested(HitSchema))
+    facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)), metadata=_describe(
+        "Counts by status, category, business, region and year, over the cases you may see."))
+
+
+# --- Dossiers --------------------------------------------------------------------------------
+
+
+class DossierInputSchema(Schema):
+    audience = Text(load_default="bbb", validate=validate.OneOf(list(AUDIENCES)), metadata=_describe(
+        "internal (newsroom only), news (a news outlet) or bbb (BBB / regulator). What each leaves out: "
+        "see the README's Dossiers section."))
+    with_originals = fields.Boolean(load_default=False, metadata=_describe(
+        "Attach the original evidence files inside the PDF, where the audience may have them."))
+

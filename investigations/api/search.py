@@ -1,0 +1,62 @@
+"""Search: the same search as the /search page, over the cases the caller may see."""
+from flask import url_for
+
+from ..permissions import public
+from ..search import get_backend
+from ..search.models import SearchRequest
+from ..search.routes import facet_labeller
+from .auth import ApiBlueprint
+from .cases import TOTAL_HEADER, me
+from .schemas import SearchArgsSchema, SearchResultSchema
+
+blp = ApiBlueprint("api_search", __name__, tag="Search", description=(
+    "Full-text search with the query language, facets, date range, sorting and spelling suggestions "
+    "of the search page. Reporters search their own cases."))
+
+# The API's names for the search backend's facets.
+FACET_NAMES = {"status": "status", "category": "category", "business_id": "business", "region": "region",
+               "year": "year"}
+
+
+def search_request(args: dict) -> SearchRequest:
+    filters = {}
+    for name in ("status", "category"):
+        if args.get(name):
+            filters[name] = args[name]
+    if args.get("region"):
+        filters["region"] = args["region"].lower()
+    if args.get("business"):
+        filters["business_id"] = str(args["business"])
+    if args.get("year"):
+        filters["year"] = str(args["year"])
+    return SearchRequest(text=args["q"], filters=filters, date_from=args.get("date_from"),
+                         date_to=args.get("date_to"), sort=args["sort"], page=args["page"], per_page=args["per_page"])
+
+
+@blp.route("/search", methods=["GET"])
+@public  # the API blueprint's token check applies: see auth.py
+@blp.arguments(SearchArgsSchema, location="query")
+@blp.response(200, SearchResultSchema, headers=TOTAL_HEADER)
+def search(args):
+    """Search cases
+
+    Ranked by relevance (or newest or oldest first), with snippets of where each case matched,
+    facet counts, and, when the query finds nothing, the results of its spelling-corrected form
+    (`suggestion`). A malformed query gets a `notice` and a best-effort result, never an error.
+    """
+    request = search_request(args)
+    results = get_backend().search(request, me())
+    label = facet_labeller(results.facets)
+    facets = {
+        FACET_NAMES[facet]: [{"value": value, "label": label(facet, value), "count": count}
+                             for value, count in counts.items()]
+        for facet, counts in results.facets.items() if facet in FACET_NAMES
+    }
+    hits = [{"reference": hit.reference, "title": hit.title, "score": hit.score,
+             "snippets": [{"field": where, "html": str(snippet)} for where, snippet in hit.snippets],
+             "url": url_for("api_cases.get_case", reference=hit.reference, _external=True)}
+            for hit in results.hits]
+    body = {"query": args["q"], "suggestion": results.corrected, "notice": results.notice,
+            "took_ms": round(results.took_ms, 1), "hits": hits, "facets": facets, "total": results.total,
+            "page": request.page, "per_page": request.per_page, "pages": results.pages}
+    return body, 200, {"X-Total-Count": str(results.total)}
