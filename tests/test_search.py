@@ -332,3 +332,14 @@ def test_opening_the_index_while_another_process_commits_never_fails(tmp_path, s
     finally:
         writer.join(timeout=120)
     assert writer.exitcode == 0
+
+
+def test_a_facet_shows_its_ten_most_frequent_values_and_says_how_many_more(login):
+    eve = login("eve")
+    for number in range(12):
+        file_case(eve, title=f"Kettle complaint {number}", business_name=f"Kettle Maker {number:02d} Ltd",
+                  narrative="The kettle broke." + " Again." * (number % 2))
+    file_case(eve, title="Kettle complaint again", business_name="Kettle Maker 00 Ltd", narrative="The kettle broke.")
+    page = search(eve, q="kettle")
+    assert "Kettle Maker 00 Ltd</a> <span class=\"muted\">(2)" in page
+    assert "and 2 more" in page

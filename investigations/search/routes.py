@@ -33,6 +33,22 @@ def request_from_args(args) -> SearchRequest:
     )
 
 
+FACET_VALUES_SHOWN = 10
+
+
+def shown_facets(facets: dict[str, dict[str, int]], filters: dict[str, str]) -> dict[str, tuple[dict[str, int], int]]:
+    """Each facet's most frequent values (and the chosen one), with how many values are left out:
+    a common word can match cases against thousands of businesses."""
+    shown = {}
+    for facet, counts in facets.items():
+        top = dict(list(counts.items())[:FACET_VALUES_SHOWN])
+        chosen = filters.get(facet)
+        if chosen in counts and chosen not in top:
+            top[chosen] = counts[chosen]
+        shown[facet] = (top, len(counts) - len(top))
+    return shown
+
+
 def facet_labeller(facets: dict[str, dict[str, int]]):
     """value -> readable label for each facet (business ids become names)."""
     business_ids = [int(v) for v in facets.get("business_id", {}) if v.isdigit()]
@@ -96,6 +112,7 @@ def delete_saved(saved_id):
 def index():
     search_request = request_from_args(request.args)
     results = get_backend().search(search_request, current_user) if request.args else None
+    facets = shown_facets(results.facets, search_request.filters) if results else {}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
 
     def with_arg(name, value):
@@ -107,4 +124,4 @@ def index():
     return render_template("search/results.html", results=results, search_request=search_request, args=args,
                            save_form=SaveSearchForm(),
                            with_arg=with_arg, without_arg=without_arg, facet_labels=FACET_LABELS, sorts=SORTS,
-                           labels=facet_labeller(results.facets) if results else None)
+                           facets=facets, labels=facet_labeller({f: top for f, (top, _) in facets.items()}))

@@ -256,19 +256,20 @@ class WhooshBackend(SearchBackend):
             # fetch just those documents (with their highlights).
             page_docs = self._by_date(matches, start + request.per_page, newest=request.sort == "newest")[start:]
             hits = searcher.search(query, limit=request.per_page, filter=set(page_docs), sortedby="received",
-                                   reverse=request.sort == "newest", terms=True)
+                                   reverse=request.sort == "newest")
             page_hits = list(hits)
         else:
-            # A limited search lets Whoosh skip documents that cannot reach the page.
-            hits = searcher.search(query, limit=start + request.per_page, filter=filter_query, terms=True)
+            # A limited search lets Whoosh skip documents that cannot reach the page. (terms=True
+            # would record the matched terms of every match; the highlighter finds them per hit.)
+            hits = searcher.search(query, limit=start + request.per_page, filter=filter_query)
             page_hits = hits[start:start + request.per_page]
         hits.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
         hits.formatter = _EscapingFormatter()
         for hit in page_hits:
             snippets = []
             for fieldname, label in SNIPPET_FIELDS.items():
-                if hit.get(fieldname) and any(f == fieldname for f, _ in hit.matched_terms()):
-                    text = hit.highlights(fieldname, top=2)
+                if hit.get(fieldname):
+                    text = hit.highlights(fieldname, top=2)  # empty where the field has no match
                     if text:
                         snippets.append((label, Markup(text)))
             found.hits.append(Hit(int(hit["id"]), hit["reference"].upper(), hit["title"], snippets, hit.score or 0))
