@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 
 from .config import REPO_ROOT
 from .extensions import db
-from .storage import EvidenceStore
+from .storage import EvidenceStore, fsync_dir
 
 FORMAT = "investigations-backup"
 FORMAT_VERSION = 1
@@ -93,14 +93,6 @@ def no_progress(label: str, total: int | None) -> Iterator[Callable[[int], None]
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def hash_file(path: Path, update: Callable[[int], None] | None = None) -> tuple[str, int]:
@@ -530,11 +522,11 @@ def _move_into_place(partial: Path, target: Path) -> None:
         else:
             os.link(entry, target / entry.name)  # fails rather than replace a file
             entry.unlink()
-    _fsync_dir(target)
+    fsync_dir(target)
     os.link(partial / MANIFEST, target / MANIFEST)
     (partial / MANIFEST).unlink()
     partial.rmdir()
-    _fsync_dir(target)
+    fsync_dir(target)
 
 
 # --- Verifying a backup ------------------------------------------------------------------------
@@ -852,7 +844,7 @@ def _install_new(source: Path, dest: Path, temp_dir: Path, expected: str, update
             os.replace(temp, dest)
         else:
             os.link(temp, dest)
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     finally:
         temp.unlink(missing_ok=True)
         os.close(fd)

@@ -43,7 +43,8 @@ class StagedFile:
             self.lock_fd = None
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a directory's new entries durable (a file's own fsync does not cover its name)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -105,7 +106,7 @@ class EvidenceStore:
             staged.created_object = False
         if staged.created_object:
             os.chmod(final, 0o444)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         return staged.created_object
 
     def finish(self, staged: StagedFile) -> None:
@@ -114,7 +115,7 @@ class EvidenceStore:
         if not final.exists():  # removed by a concurrent upload's clean-up after its own failure
             self._make_dirs(final.parent)
             os.link(staged.temp_path, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         staged.release()
 
     def discard(self, staged: StagedFile) -> None:
@@ -128,7 +129,7 @@ class EvidenceStore:
             directory = directory.parent
         for new in reversed(missing):
             new.mkdir(exist_ok=True)
-            _fsync_dir(new.parent)
+            fsync_dir(new.parent)
 
     def remove(self, sha256: str) -> None:
         """Remove an object (and what was derived from it); only for bytes no row refers to."""

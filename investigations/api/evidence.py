@@ -10,14 +10,10 @@ from .. import audit
 from ..evidence.routes import SAFE_HEADERS
 from ..evidence.services import Upload as ReceivedFile
 from ..evidence.services import (
-    UploadResult,
-    abandon_upload,
-    add_evidence,
     download_name,
-    finish_upload,
     get_visible_evidence,
-    schedule_extraction,
     store,
+    store_uploads,
 )
 from ..extensions import db
 from ..permissions import public
@@ -68,18 +64,10 @@ def upload_evidence(files, case):
                for file in files["files"] if file and file.filename]
     if not uploads:
         fail(422, errors={"files": ["Choose one or more files to upload."]})
-    result = UploadResult()
     try:
-        add_evidence(case, uploads, me(), result)
-        db.session.commit()
-    except BaseException as error:
-        db.session.rollback()
-        abandon_upload(result)  # nothing of a failed upload stays behind
-        if isinstance(error, TooLarge):
-            fail(413)
-        raise
-    finish_upload(result)
-    schedule_extraction([evidence.id for evidence in result.added])
+        result = store_uploads(case, uploads, me())
+    except TooLarge:
+        fail(413)
     if not result.added:
         fail(422, "No file was added.",
              errors={"files": [f"“{name}” was not added: {reason}" for name, reason in result.refused]})

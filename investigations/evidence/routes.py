@@ -13,16 +13,12 @@ from . import bp
 from .forms import UploadForm, WithdrawForm
 from .services import (
     Upload,
-    UploadResult,
-    abandon_upload,
-    add_evidence,
     custody_log,
     download_name,
-    finish_upload,
     get_visible_evidence,
     make_image_copies,
-    schedule_extraction,
     store,
+    store_uploads,
     withdraw,
     write_case_zip,
 )
@@ -57,18 +53,10 @@ def upload(reference):
     if not uploads:
         flash("Choose one or more files to upload.", "error")
         return redirect(url_for("cases.detail", reference=case.reference) + "#evidence")
-    result = UploadResult()
     try:
-        add_evidence(case, uploads, current_user, result)
-        db.session.commit()
-    except BaseException as error:
-        db.session.rollback()
-        abandon_upload(result)  # nothing of a failed upload stays behind
-        if isinstance(error, TooLarge):
-            abort(413)
-        raise
-    finish_upload(result)
-    schedule_extraction([evidence.id for evidence in result.added])
+        result = store_uploads(case, uploads, current_user)
+    except TooLarge:
+        abort(413)
     if result.added:
         flash(f"{len(result.added)} file{'s' if len(result.added) != 1 else ''} added to {case.reference}.", "success")
     for name, reason in result.refused:

@@ -112,6 +112,22 @@ def add_evidence(case: Case, uploads: Iterable[Upload], uploader: User,
     return result
 
 
+def store_uploads(case: Case, uploads: list[Upload], uploader: User) -> UploadResult:
+    """Add the files to the case and commit, then start reading their text. On any failure
+    (TooLarge included, which the caller turns into 413) nothing of the upload stays behind."""
+    result = UploadResult()
+    try:
+        add_evidence(case, uploads, uploader, result)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        abandon_upload(result)
+        raise
+    finish_upload(result)
+    schedule_extraction([evidence.id for evidence in result.added])
+    return result
+
+
 def finish_upload(result: UploadResult) -> None:
     """After the commit: the rows are in; drop the temporary files (restoring any object a
     concurrent clean-up removed meanwhile)."""
