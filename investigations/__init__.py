@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter
 from . import cli, errors, security
 from .config import REPO_ROOT, Config
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .models.common import LARGEST_ID
 from .permissions import enforce_route_access
 
 
@@ -39,7 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 class BoundedIntConverter(IntegerConverter):
     def __init__(self, url_map, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", LARGEST_ID)
         super().__init__(url_map, **kwargs)
 
 

@@ -304,16 +304,19 @@ def test_searching_an_empty_archive_finds_nothing_without_error(login):
     assert count_line(search(login("eve"), q="")) == 0
 
 
+A_WHOOSH_DOCUMENT = {
+    "id": "1", "reference": "c-2026-00001", "title": "t", "narrative": "n", "notes": "", "evidence": "", "business": "b",
+    "business_id": "1", "complainant": "", "category": "refund", "status": "new", "tag": "", "region": "unknown",
+    "year": "2026", "received": "2026-01-01", "created": "2026-01-01T00:00:00", "created_by": "1", "assigned_to": "",
+    "digest": "x"}
+
+
 def _commit_repeatedly(directory, count):
     from investigations.search.whoosh_backend import WhooshBackend
 
     backend = WhooshBackend(directory)
-    doc = {"id": "1", "reference": "c-2026-00001", "title": "t", "narrative": "n", "notes": "", "evidence": "",
-           "business": "b", "business_id": "1", "complainant": "", "category": "refund", "status": "new", "tag": "",
-           "region": "unknown", "year": "2026", "received": "2026-01-01", "created": "2026-01-01T00:00:00",
-           "created_by": "1", "assigned_to": "", "digest": "x"}
     for number in range(count):
-        backend.write([{**doc, "title": f"title {number}"}])
+        backend.write([{**A_WHOOSH_DOCUMENT, "title": f"title {number}"}])
 
 
 def test_opening_the_index_while_another_process_commits_never_fails(tmp_path, search_backend):
@@ -332,6 +335,25 @@ def test_opening_the_index_while_another_process_commits_never_fails(tmp_path, s
     finally:
         writer.join(timeout=120)
     assert writer.exitcode == 0
+
+
+def test_an_index_commit_that_fails_does_not_keep_the_index_locked(tmp_path, search_backend, monkeypatch):
+    """A commit failing half-way (a full disk) must release the write lock at once: otherwise every
+    later index write waits and fails until the failed writer happens to be garbage-collected."""
+    if search_backend != "whoosh":
+        pytest.skip("Whoosh's file lock")
+    from whoosh.writing import SegmentWriter
+
+    from investigations.search import whoosh_backend
+
+    backend = whoosh_backend.WhooshBackend(tmp_path / "index")
+    with monkeypatch.context() as patch:
+        patch.setattr(SegmentWriter, "_commit_toc", lambda *args: (_ for _ in ()).throw(OSError("No space left")))
+        with pytest.raises(OSError) as failed:
+            backend.write([A_WHOOSH_DOCUMENT])
+    monkeypatch.setattr(whoosh_backend, "WRITE_TIMEOUT_SECONDS", 0.5)
+    backend.write([A_WHOOSH_DOCUMENT])  # LockError here if the failed writer still held the lock
+    assert failed.value is not None
 
 
 def test_a_facet_shows_its_ten_most_frequent_values_and_says_how_many_more(login):

@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from ..businesses.naming import normalize_business_name
 from ..dossiers.audiences import AUDIENCES
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status, TimelineKind
+from ..models.common import LARGEST_ID
 from ..permissions import can_edit_case, can_move_case
 from ..search.models import SORTS
 
@@ -196,7 +197,7 @@ class StatusChangeSchema(Schema):
 
 
 class AssignmentSchema(Schema):
-    assignee_id = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
+    assignee_id = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=1, max=LARGEST_ID),
                                  metadata=_describe("An active reporter's or editor's id; null unassigns."))
 
 
@@ -236,7 +237,9 @@ class CaseSchema(CaseSummarySchema):
     narrative = fields.String()
     category_label = fields.String()
     desired_resolution = fields.String(allow_none=True)
-    amount_in_dispute = fields.Decimal(as_string=True, allow_none=True)
+    amount_in_dispute = fields.Decimal(as_string=True, allow_none=True, metadata={
+        "type": "string", "pattern": r"^\d+\.\d{2}$", "example": "89.90",
+        "description": "A decimal string, so that no amount is rounded by a JSON parser."})
     currency = fields.String()
     incident_date = fields.Date(allow_none=True)
     received_via = fields.String()
@@ -427,7 +430,7 @@ class SearchArgsSchema(Schema):
         "business:acme, status:new, tag:refund, ref:C-2026-00042. Empty: every case you may see."))
     status = Text(validate=validate.OneOf(STATUS_VALUES))
     category = Text(validate=validate.OneOf(list(CATEGORIES)))
-    business = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+    business = fields.Integer(validate=validate.Range(min=1, max=LARGEST_ID),
                               metadata=_describe("A business id (the `business` facet's values)."))
     region = Text(validate=validate.Length(max=100), metadata=_describe("A state or region (lower case)."))
     year = fields.Integer(validate=validate.Range(min=1900, max=2999), metadata=_describe("Year received."))

@@ -2,13 +2,14 @@
 from datetime import date
 
 from flask import abort, redirect, request, url_for
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import joinedload
 
 from ..businesses.services import find_business
 from ..extensions import db
 from ..models import Case, User
 from ..models.cases import Status
+from ..models.common import LARGEST_ID
 from ..permissions import require, visible_cases_clause
 
 OPEN_STATUSES = [Status.NEW.value, Status.INVESTIGATING.value, Status.AWAITING_RESPONSE.value]
@@ -46,7 +47,8 @@ def case_list_query(user: User, filters: dict) -> Select:
     elif assignee == "none":
         query = query.where(Case.assigned_to_id.is_(None))
     elif assignee and assignee.isdigit():
-        query = query.where(Case.assigned_to_id == int(assignee))
+        assignee_id = int(assignee)
+        query = query.where(Case.assigned_to_id == assignee_id if assignee_id <= LARGEST_ID else false())
     if filters.get("overdue"):
         query = query.where(overdue_clause())
     return query

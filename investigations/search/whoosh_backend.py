@@ -5,6 +5,7 @@ The index lives in SEARCH_INDEX_DIR/<generation>, with SEARCH_INDEX_DIR/current 
 one in use; `flask search reindex` builds a new generation aside and swaps the pointer.
 Each process keeps one searcher open and reopens it only when the index has changed.
 """
+import contextlib
 import fcntl
 import heapq
 import os
@@ -144,10 +145,10 @@ class WhooshBackend(SearchBackend):
                 writer.delete_by_term("id", str(case_id))
             for doc in docs:
                 writer.update_document(**self._fields(doc))
+            writer.commit()
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
             raise
-        writer.commit()
 
     def rebuild(self, docs, progress=None, expected: int = 0) -> int:
         """Build a new generation from `docs` aside, then swap it in; return the documents written.
@@ -167,11 +168,11 @@ class WhooshBackend(SearchBackend):
                 count += 1
                 if progress:
                     progress(1)
+            writer.commit()
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
             shutil.rmtree(generation, ignore_errors=True)
             raise
-        writer.commit()
         old = self.pointer.resolve() if self.pointer.exists() else None
         self._point_to(generation)
         if old and old != generation:
@@ -341,3 +342,11 @@ class WhooshBackend(SearchBackend):
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
+
+
+def _abandon(writer) -> None:
+    """Cancel a writer after a failure, even one inside commit(), so that its lock is released now
+    rather than whenever the writer is garbage-collected; the original error is what gets raised."""
+    if not writer.is_closed:
+        with contextlib.suppress(Exception):
+            writer.cancel()
