@@ -578,6 +578,10 @@ def _load_manifest(source: Path, report: VerifyReport) -> dict | None:
         if not isinstance(manifest.get(key), kind):
             report.problems.append(f"{MANIFEST} has no valid “{key}”: the manifest is damaged.")
             return None
+    if not all(isinstance(problem, dict) and isinstance(problem.get("message"), str)
+               for problem in manifest["problems"]):
+        report.problems.append(f"{MANIFEST} has no valid “problems”: the manifest is damaged.")
+        return None
     return manifest
 
 
@@ -894,8 +898,14 @@ def _restore_sqlite(backup_file: Path, keep: bool, stamp: str, progress: Progres
     with progress("Restoring the SQLite database", None):
         try:
             _sqlite_restore_into(backup_file, live)
-        except sqlite3.OperationalError:
-            # e.g. a WAL database with another page size cannot take the pages: start a new file.
+        except sqlite3.OperationalError as error:
+            # A WAL database with another page size cannot take the pages: start a new file. Any other
+            # failure (the database is locked: the app or a long import is still writing) stops here,
+            # rather than move the file away under a process that would go on writing to it.
+            if "readonly" not in str(error):  # SQLITE_READONLY is how the page-size mismatch shows
+                raise BackupError(f"The database could not be restored ({error}). Stop the app (and any "
+                                   "import) and run the restore again; nothing was changed in the database.") \
+                    from error
             for suffix in ("", "-wal", "-shm"):
                 old = live.with_name(live.name + suffix)
                 if old.exists():

@@ -146,7 +146,7 @@ def test_a_token_client_files_a_case_uploads_evidence_searches_and_exports_a_dos
     assert dossier.mimetype == "application/pdf"
     assert dossier.data.startswith(b"%PDF")
     again = rita.get(f"/dossiers/{dossier.headers['X-Dossier-Id']}")
-    assert again.data == dossier.data
+    assert again.data == dossier.data and again.headers["Cache-Control"] == "private, no-store"
     default = rita.post(f"/cases/{reference}/dossier")  # no body: the BBB / regulator dossier
     assert default.status_code == 201 and default.headers["Content-Disposition"].endswith("-bbb-dossier-2.pdf")
 

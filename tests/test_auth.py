@@ -35,6 +35,8 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(app, users):
     message = "That e-mail and password do not match an active account."
     assert message in wrong and message in unknown
     assert client.get("/cases/").status_code == 302
+    odd = sign_in(client, "nobody\x00@example.org", "not the password")  # PostgreSQL refuses NUL in text
+    assert odd.status_code == 200 and message in odd.get_data(as_text=True)
 
 
 def test_a_deactivated_account_cannot_sign_in(app, users):

@@ -343,13 +343,18 @@ def _doctor_the_manifest(backup_dir, manifest):
     return "a path a backup never contains"
 
 
+def _garble_the_recorded_problems(backup_dir, manifest):
+    (backup_dir / "manifest.json").write_text(json.dumps(dict(manifest, problems=["not a problem record"])))
+    return "manifest.json has no valid “problems”"
+
+
 def _remove_the_manifest(backup_dir, manifest):
     (backup_dir / "manifest.json").unlink()
     return "No manifest.json"
 
 
 @pytest.mark.parametrize("damage", [_alter_evidence, _remove_evidence, _alter_database, _add_a_file,
-                                    _doctor_the_manifest, _remove_the_manifest])
+                                    _doctor_the_manifest, _garble_the_recorded_problems, _remove_the_manifest])
 def test_a_damaged_backup_is_reported_and_not_restored(app, small_backup, fresh_instance, damage):
     backup_dir, manifest, _ = small_backup
     expected = damage(backup_dir, manifest)

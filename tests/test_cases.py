@@ -69,6 +69,7 @@ def test_picking_an_existing_business_reuses_it(login):
     ("amount_in_dispute", "-5", "Enter an amount of zero or more."),
     ("amount_in_dispute", "lots", "Not a valid decimal value."),
     ("date_received", (date.today() + timedelta(days=3)).isoformat(), "This date is in the future."),
+    ("date_received", "0202-05-01", "This date is before 1970: check the year."),
     ("category", "no-such-category", "Not a valid choice."),
     ("complainant_phone", "<script>", "Use digits, spaces and + ( ) - only."),
 ])

@@ -58,6 +58,7 @@ def export(client, reference, audience, **extra):
     response = client.post(f"/cases/{reference}/dossier", data={"audience": audience, **extra})
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "private, no-store"  # it may name the complainant
     return response.data
 
 

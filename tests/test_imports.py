@@ -173,6 +173,23 @@ def test_a_bad_row_is_reported_with_its_line_and_the_others_are_imported(runner,
     assert (event["imported"], event["rejected"]) == (3, 4)
 
 
+def test_a_company_that_has_not_answered_yet_has_no_response_and_a_typo_year_is_rejected(runner, users, tmp_path):
+    lines = (FIXTURES / "cfpb_18.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = "".join(lines[1:])
+    assert "2023-04-06,Debt collection" in rows and "Closed with non-monetary relief,Yes,No,1000002" in rows
+    rows = rows.replace("Closed with non-monetary relief,Yes,No,1000002", "In progress,Yes,N/A,1000002")
+    rows = rows.replace("2023-04-08,Vehicle loan", "0202-04-08,Vehicle loan")
+    path = tmp_path / "answers.csv"
+    path.write_text(lines[0] + rows, encoding="utf-8")
+    result = cfpb(runner, path)
+    assert result.exit_code == 0, result.output
+    assert "Date received 0202-04-08 is before 1970" in result.output
+    pending = by_source("cfpb:1000002")
+    assert pending.business_response is None and pending.response_received_on is None
+    assert pending.response_requested_on == date(2023, 4, 7)
+    assert "Company response to consumer: In progress." in pending.timeline[-1].body
+
+
 def _garbage(tmp_path):
     path = tmp_path / "garbage.csv"
     path.write_bytes(random.Random(7).randbytes(20_000))
@@ -228,6 +245,17 @@ def test_the_cli_reads_the_csv_inside_the_cfpb_zip_archive(runner, users, tmp_pa
         archive.writestr("b.csv", "y")
     result = cfpb(runner, tmp_path / "two.zip")
     assert result.exit_code == 1 and "two.zip is a ZIP archive of 2 files" in result.output
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("complaints.csv", "x")
+    data = bytearray(buffer.getvalue())  # mark the entry as encrypted (bit 0 of its flags), as with a password
+    data[6] |= 1  # local file header
+    data[data.index(b"PK\x01\x02") + 8] |= 1  # central directory entry
+    (tmp_path / "locked.zip").write_bytes(bytes(data))
+    result = cfpb(runner, tmp_path / "locked.zip")
+    assert result.exit_code == 1 and "locked.zip cannot be unzipped here" in result.output
+    assert "Nothing was imported." in result.output and count(Case) == 4
 
 
 def test_only_editors_import_from_the_terminal(runner, users):

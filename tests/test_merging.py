@@ -4,11 +4,13 @@ import re
 
 from sqlalchemy import select
 
+from investigations.api.tokens import create_token
 from investigations.businesses.services import find_business
 from investigations.extensions import db
 from investigations.models import AuditEvent, Business, Case, Evidence
 from tests import evidence_files
 from tests.conftest import file_case
+from tests.test_api import Api
 
 
 def found_references(client, q: str) -> set[str]:
@@ -66,6 +68,27 @@ def test_changes_to_a_merged_case_are_refused(login):
     assert not any(entry.body == "late note" for entry in case(keep).timeline + case(dup).timeline)
 
 
+def test_the_api_sends_a_merged_case_to_the_survivor_and_hides_a_survivor_the_caller_may_not_see(app, users, login):
+    eve, rob = login("eve"), login("rob")
+    keep, dup = file_case(eve, title="Keep"), file_case(eve, title="Duplicate")
+    eve.post(f"/cases/{dup}/merge", data={"survivor": keep})
+    editor = Api(app, create_token(users["eve"], "test")[1])
+    db.session.commit()
+    response = editor.get(f"/cases/{dup}/timeline", query_string={"page": 1})
+    assert response.status_code == 308 and response.headers["Location"].endswith(f"/api/v1/cases/{keep}/timeline?page=1")
+    response = editor.post(f"/cases/{dup}/timeline", json={"body": "late note"})
+    assert response.status_code == 409 and keep in response.json["detail"]
+
+    # Rob filed a case that an editor merged into one of Eve's: its reference is not Rob's to learn.
+    robs = file_case(rob, title="Rob's duplicate")
+    eve.post(f"/cases/{robs}/merge", data={"survivor": keep})
+    assert rob.get(f"/cases/{robs}").status_code == 404
+    reporter = Api(app, create_token(users["rob"], "test")[1])
+    db.session.commit()
+    for response in (reporter.get(f"/cases/{robs}"), reporter.post(f"/cases/{robs}/timeline", json={"body": "x"})):
+        assert response.status_code == 404 and keep not in response.get_data(as_text=True)
+
+
 def test_impossible_merges_explain_themselves_and_change_nothing(login):
     eve = login("eve")
     first, second, third = (file_case(eve, title=t) for t in ("First", "Second", "Third"))
@@ -114,6 +137,11 @@ def test_merging_businesses_moves_cases_keeps_names_as_aliases_and_updates_searc
     assert found_references(eve, 'business:"Acme Outlet"') >= {kept, moved}
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "business.merge")) is not None
     assert db.session.scalar(select(Business).where(Business.slug == duplicate_slug)).merged_into_id == survivor.id
+    # The survivor can take the duplicate's name as its own.
+    response = eve.post(f"/businesses/{survivor.slug}/edit", data={"name": "ACME Home Appliance Store",
+                                                                  "aliases": "Acme Outlet"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert find_business("Acme Appliances Inc.").name == "ACME Home Appliance Store"
 
 
 def test_merging_a_business_into_itself_or_an_unknown_one_is_refused(login):

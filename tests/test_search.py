@@ -85,6 +85,14 @@ def test_a_misspelling_still_finds_and_offers_did_you_mean(corpus, login):
     assert "Did you mean" in page and "warranty" in page
 
 
+def test_did_you_mean_never_offers_a_word_from_a_case_the_user_may_not_see(corpus, login):
+    """"oven" is only in Rob's case: Rita is offered "washer" for "washr", and "ovan" stays as typed."""
+    page = search(login("rita"), q="ovan OR washr")
+    assert found(page) == {corpus["washer"]} and "Did you mean" in page
+    assert "oven" not in page.lower()
+    assert "oven" in search(login("eve"), q="ovan OR washr")  # an editor may see Rob's case
+
+
 def test_stemming_finds_other_forms(corpus, login):
     assert corpus["washer"] in found(search(login("eve"), q="refunds"))  # "refund refused"
     assert corpus["dryer"] in found(search(login("eve"), q="refund"))  # "no refunds were given"

@@ -6,10 +6,11 @@ permission rules: a case you may not see answers 404, as on the web.
 import re
 from functools import wraps
 
-from flask import current_app, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from ..cases.queries import case_list_query, get_visible_case
+from ..cases.queries import case_list_query, merge_survivor, merged_message
 from ..cases.services import (
     CASE_FIELDS,
     MoveNotPermitted,
@@ -26,7 +27,7 @@ from ..cases.services import (
 from ..extensions import db
 from ..models import Case, User
 from ..models.cases import Status, TimelineKind
-from ..permissions import can_edit_case, public
+from ..permissions import can_edit_case, public, visible_cases_clause
 from .auth import ApiBlueprint, editors_only
 from .errors import fail
 from .schemas import (
@@ -61,7 +62,17 @@ def case_or_404(reference: str) -> Case:
     """The case if the caller may see it; 404 for anything else, as on the web."""
     if not REFERENCE.fullmatch(reference.strip()):
         fail(404)
-    return get_visible_case(reference, me())
+    case = db.session.scalar(
+        select(Case).where(Case.reference == reference.strip().upper(), visible_cases_clause(me())))
+    if case is None:
+        fail(404)
+    if case.merged_into_id is not None:  # the same address under the surviving case's reference
+        survivor = merge_survivor(case, me())
+        if request.method in ("GET", "HEAD"):
+            abort(redirect(url_for(request.endpoint, **{**request.view_args, "reference": survivor.reference},
+                                   **request.args), 308))
+        fail(409, merged_message(case, survivor))
+    return case
 
 
 def require_editable(case: Case) -> None:

@@ -4,11 +4,11 @@ The same services as the web's export (dossiers/services.py): what each audience
 decided in dossiers/audiences.py, every export is an audit event and a timeline entry, and the
 file is kept so a copy can be verified later.
 """
-from flask import send_file, url_for
+from flask import url_for
 
 from ..dossiers.audiences import AUDIENCES
 from ..dossiers.render import DossierError
-from ..dossiers.services import dossier_path, issue_now, start_dossier
+from ..dossiers.services import dossier_path, issue_now, send_dossier, start_dossier
 from ..extensions import db
 from ..models import Dossier
 from ..permissions import can_view_case, public
@@ -29,12 +29,9 @@ DOSSIER_HEADERS = {
 
 
 def pdf_response(dossier: Dossier, status: int = 200):
-    subject = dossier.case.reference if dossier.case else dossier.business.slug
-    response = send_file(dossier_path(dossier), mimetype="application/pdf", as_attachment=True,
-                         download_name=f"{subject}-{dossier.audience}-dossier-{dossier.id}.pdf", max_age=0)
+    response = send_dossier(dossier)
     response.status_code = status
-    response.headers.update({"X-Content-Type-Options": "nosniff", "X-Dossier-Id": str(dossier.id),
-                             "X-Dossier-SHA256": dossier.sha256 or ""})
+    response.headers.update({"X-Dossier-Id": str(dossier.id), "X-Dossier-SHA256": dossier.sha256 or ""})
     return response
 
 

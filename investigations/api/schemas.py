@@ -4,7 +4,7 @@ Input schemas repeat the web forms' rules (cases/forms.py) so that the API accep
 what the web accepts; output schemas never carry a complainant's details unless the view
 attached them on purpose (see `complainant` on CaseSchema).
 """
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 from flask import url_for
 from flask_login import current_user
@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from ..businesses.naming import normalize_business_name
 from ..dossiers.audiences import AUDIENCES
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status, TimelineKind
-from ..models.common import LARGEST_ID
+from ..models.common import LARGEST_ID, date_problem
 from ..permissions import can_edit_case, can_move_case
 from ..search.models import SORTS
 
@@ -46,13 +46,23 @@ class UtcDateTime(fields.DateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
+            try:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC time
+                raise ValidationError("This time is out of range.") from None
         return value
 
 
-def not_in_future(value: date) -> None:
-    if value and value > date.today():
-        raise ValidationError("This date is in the future.")
+def plausible_date(value: date) -> None:
+    problem = value and date_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+def not_before_earliest_date(value: datetime) -> None:
+    problem = value and date_problem(value.date(), future_allowed=True)
+    if problem:
+        raise ValidationError(problem)
 
 
 MAX_AMOUNT = 10**11
@@ -160,8 +170,8 @@ class CaseInputSchema(Schema):
                                                  "description": "A number or a decimal string: 120.50."})
     currency = Text(validate=validate.OneOf(CURRENCIES),
                     metadata=_describe("Default: the app's DEFAULT_CURRENCY."))
-    incident_date = fields.Date(allow_none=True, validate=not_in_future)
-    date_received = fields.Date(validate=not_in_future, metadata=_describe("Default: today."))
+    incident_date = fields.Date(allow_none=True, validate=plausible_date)
+    date_received = fields.Date(validate=plausible_date, metadata=_describe("Default: today."))
     received_via = Text(load_default="web", validate=validate.OneOf(FORM_RECEIVED_VIA))
     tags = fields.List(Text(validate=TextLength(min=1, max=60)), validate=validate.Length(max=50))
     complainant_name = required_text(200)
@@ -203,7 +213,7 @@ class AssignmentSchema(Schema):
 
 class BusinessResponseInputSchema(Schema):
     response = required_text(50_000, metadata=_describe("The business's response."))
-    received_on = fields.Date(load_default=date.today, validate=not_in_future, metadata=_describe("Default: today."))
+    received_on = fields.Date(load_default=date.today, validate=plausible_date, metadata=_describe("Default: today."))
 
 
 class ComplainantSchema(Schema):
@@ -296,7 +306,7 @@ class TimelineListSchema(Schema):
 class NoteInputSchema(Schema):
     kind = Text(load_default="note", validate=validate.OneOf([k.value for k in NOTE_KINDS]))
     body = required_text(20_000)
-    occurred_at = UtcDateTime(allow_none=True, metadata=_describe("Default: now."))
+    occurred_at = UtcDateTime(allow_none=True, validate=not_before_earliest_date, metadata=_describe("Default: now."))
     internal = fields.Boolean(load_default=True, metadata=_describe(
         "Leave it out of dossiers for news outlets and regulators (default: true)."))
 

@@ -7,7 +7,7 @@ from ..forms import StrippedForm
 MIN_PASSWORD_LENGTH = 12
 
 
-class LoginForm(FlaskForm):
+class LoginForm(StrippedForm):
     email = EmailField("E-mail", validators=[InputRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
     remember = BooleanField("Keep me signed in on this device")

@@ -156,7 +156,10 @@ def merge_businesses(duplicate: Business, survivor: Business, actor) -> int:
         case.business = survivor
     names = [duplicate.name, *duplicate.alias_names]
     duplicate.aliases.clear()
-    duplicate.merged_into = survivor  # from now on its name finds the survivor
+    duplicate.merged_into = survivor
+    # Its name now belongs to the survivor (as an alias, which is how it still finds the survivor),
+    # so the survivor may later be renamed to it; no typed name normalizes to this placeholder.
+    duplicate.normalized_name = f"~merged-{duplicate.id}"
     db.session.flush()  # the duplicate's aliases leave before the survivor takes them
     set_aliases(survivor, [*survivor.alias_names, *names])
     audit.record("business.merge", survivor, actor=actor, duplicate=duplicate.name, cases=len(moved))

@@ -25,6 +25,7 @@ from wtforms.validators import (
 from ..businesses.naming import normalize_business_name
 from ..forms import StrippedForm, choices
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status
+from ..models.common import date_problem
 
 
 def finite_number(form, field):
@@ -32,9 +33,16 @@ def finite_number(form, field):
         raise StopValidation("Enter an amount such as 120.50.")
 
 
-def not_in_future(form, field):
-    if field.data and field.data > date.today():
-        raise ValidationError("This date is in the future.")
+def plausible_date(form, field):
+    problem = field.data and date_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
+
+
+def not_before_earliest_date(form, field):
+    problem = field.data and date_problem(field.data.date(), future_allowed=True)
+    if problem:
+        raise ValidationError(problem)
 
 
 class CaseForm(StrippedForm):
@@ -52,8 +60,8 @@ class CaseForm(StrippedForm):
     amount_in_dispute = DecimalField("Amount in dispute", places=2, validators=[
         Optional(), finite_number, NumberRange(min=0, max=10**11, message="Enter an amount of zero or more.")])
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES))
-    incident_date = DateField("Date of the incident", validators=[Optional(), not_in_future])
-    date_received = DateField("Date received", validators=[InputRequired(), not_in_future], default=date.today)
+    incident_date = DateField("Date of the incident", validators=[Optional(), plausible_date])
+    date_received = DateField("Date received", validators=[InputRequired(), plausible_date], default=date.today)
     received_via = SelectField("Received via", choices=choices((k, v) for k, v in RECEIVED_VIA.items() if k != "import"))
     tags = StringField("Tags", validators=[Optional(), Length(max=500)], description="Separated by commas.")
 
@@ -73,7 +81,7 @@ class CaseForm(StrippedForm):
 class NoteForm(StrippedForm):
     kind = SelectField("Kind", choices=choices((k.value, k.label) for k in NOTE_KINDS))
     body = TextAreaField("Note", validators=[DataRequired(), Length(max=20_000)], render_kw={"rows": 3})
-    occurred_at = DateTimeLocalField("When (leave empty for now)", validators=[Optional()],
+    occurred_at = DateTimeLocalField("When (leave empty for now)", validators=[Optional(), not_before_earliest_date],
                                      format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
     internal = BooleanField("Internal: leave it out of dossiers for news outlets and regulators", default=True)
 
@@ -100,7 +108,7 @@ class MergeForm(StrippedForm):
 class ResponseForm(StrippedForm):
     response = TextAreaField("The business’s response", validators=[DataRequired(), Length(max=50_000)],
                              render_kw={"rows": 4})
-    received_on = DateField("Received on", validators=[InputRequired(), not_in_future], default=date.today)
+    received_on = DateField("Received on", validators=[InputRequired(), plausible_date], default=date.today)
 
 
 class CaseFilterForm(StrippedForm):

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import Case, User
 from ..models.cases import Status
 from ..models.common import LARGEST_ID
-from ..permissions import require, visible_cases_clause
+from ..permissions import can_view_case, require, visible_cases_clause
 
 OPEN_STATUSES = [Status.NEW.value, Status.INVESTIGATING.value, Status.AWAITING_RESPONSE.value]
 
@@ -46,7 +46,7 @@ def case_list_query(user: User, filters: dict) -> Select:
         query = query.where(Case.assigned_to_id == user.id)
     elif assignee == "none":
         query = query.where(Case.assigned_to_id.is_(None))
-    elif assignee and assignee.isdigit():
+    elif assignee and assignee.isascii() and assignee.isdigit():  # "²".isdigit() is True too
         assignee_id = int(assignee)
         query = query.where(Case.assigned_to_id == assignee_id if assignee_id <= LARGEST_ID else false())
     if filters.get("overdue"):
@@ -64,8 +64,19 @@ def get_visible_case(reference: str, user: User) -> Case:
     )
     require(case is not None)
     if case.merged_into_id is not None:
-        survivor = case.merged_into
+        survivor = merge_survivor(case, user)
         if request.method in ("GET", "HEAD"):
             abort(redirect(url_for("cases.detail", reference=survivor.reference, merged=case.reference)))
-        abort(409, f"{case.reference} was merged into {survivor.reference}; make changes there.")
+        abort(409, merged_message(case, survivor))
     return case
+
+
+def merge_survivor(duplicate: Case, user: User) -> Case:
+    """The case `duplicate` was merged into; 404 if `user` may not see it (its reference included)."""
+    survivor = duplicate.merged_into
+    require(can_view_case(user, survivor))
+    return survivor
+
+
+def merged_message(duplicate: Case, survivor: Case) -> str:
+    return f"{duplicate.reference} was merged into {survivor.reference}; make changes there."

@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..businesses.services import complaint_pattern, get_business_by_slug
@@ -15,17 +15,10 @@ from .services import (
     give_up_if_stale,
     issue_in_background,
     issue_now,
+    send_dossier,
     start_dossier,
     verify_copy,
 )
-
-
-def _download(dossier: Dossier):
-    name = f"{dossier.case.reference if dossier.case else dossier.business.slug}-{dossier.audience}-dossier-{dossier.id}.pdf"
-    response = send_file(dossier_path(dossier), mimetype="application/pdf", as_attachment=True,
-                         download_name=name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @bp.route("/cases/<reference>/dossier", methods=["GET", "POST"])
@@ -42,7 +35,7 @@ def case_dossier(reference):
             db.session.rollback()
             flash(str(error), "error")
             return redirect(url_for("cases.detail", reference=case.reference))
-        return _download(dossier)
+        return send_dossier(dossier)
     previews = {key: case_content(case, audience).omitted for key, audience in AUDIENCES.items()}
     return render_template("dossiers/export.html", form=form, subject=case.reference, title=case.title,
                            previews=previews, back=url_for("cases.detail", reference=case.reference))
@@ -94,7 +87,7 @@ def download(dossier_id):
     dossier = _get_dossier(dossier_id)
     if not dossier.is_ready or not dossier_path(dossier).is_file():
         abort(404, "This dossier's file is not available.")
-    return _download(dossier)
+    return send_dossier(dossier)
 
 
 @bp.route("/dossiers/verify", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, send_file
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -31,6 +31,16 @@ def dossier_dir() -> Path:
 
 def dossier_path(dossier: Dossier) -> Path:
     return dossier_dir() / f"dossier-{dossier.id}.pdf"
+
+
+def send_dossier(dossier: Dossier):
+    """The issued PDF as a download. It names the complainant for some audiences, so no browser
+    or proxy may keep a copy (send_file's own Cache-Control would otherwise allow that)."""
+    subject = dossier.case.reference if dossier.case else dossier.business.slug
+    response = send_file(dossier_path(dossier), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{subject}-{dossier.audience}-dossier-{dossier.id}.pdf")
+    response.headers.update({"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return response
 
 
 def start_dossier(audience: Audience, actor: User | None, case: Case | None = None,

@@ -130,7 +130,11 @@ class CfpbMapper:
             consent_to_publish=get("Consumer consent provided?") == CONSENT_GIVEN, tags=tags,
         )
         response = get("Company response to consumer")
-        if response:
+        sent_on = parse_date(get("Date sent to company"), us_dates=True)
+        if response and not response.startswith("Closed"):  # "In progress", "Untimely response": no answer yet
+            row.timeline_body += f" Company response to consumer: {response}."
+            row.response_requested_on = sent_on
+        elif response:
             parts = [f"Company response to consumer: {response}"]
             for label, column in (("Company public response", "Company public response"),
                                   ("Timely response", "Timely response?"),
@@ -139,7 +143,7 @@ class CfpbMapper:
                 if value and value.upper() != "N/A":
                     parts.append(f"{label}: {value}")
             row.business_response = "\n".join(parts)
-            row.response_on = parse_date(get("Date sent to company"), us_dates=True)
+            row.response_requested_on = row.response_received_on = sent_on
         return row
 
 

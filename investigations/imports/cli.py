@@ -2,6 +2,7 @@
 import os
 import sys
 import zipfile
+import zlib
 from contextlib import contextmanager
 
 import click
@@ -50,7 +51,12 @@ def _open_csv(path: str):
         if len(members) != 1:
             raise click.ClickException(f"{name} is a ZIP archive of {len(members)} files (an Excel workbook is one "
                                        f"too): unzip the CSV file and import that. Nothing was imported.")
-        with archive.open(members[0]) as stream:
+        try:
+            stream = archive.open(members[0])
+        except (RuntimeError, NotImplementedError) as error:  # encrypted, or Deflate64 and the like
+            raise click.ClickException(f"{name} cannot be unzipped here ({error}): unzip it yourself and import the "
+                                       f"CSV file. Nothing was imported.") from error
+        with stream:
             yield stream, f"{members[0].filename} (from {name})", members[0].file_size
 
 
@@ -68,7 +74,7 @@ def _run(path: str, no_index: bool, do_import):
                 done[0] = read
 
             report = do_import(stream, name, progress)
-    except (ImportAborted, zipfile.BadZipFile) as error:
+    except (ImportAborted, zipfile.BadZipFile, zlib.error, EOFError) as error:  # the last three: a damaged ZIP
         db.session.rollback()
         raise click.ClickException(f"{error} Nothing was imported.") from error
     if report.imported and not no_index:

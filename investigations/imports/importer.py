@@ -22,6 +22,7 @@ from ..cases.services import add_timeline, next_reference
 from ..extensions import db
 from ..models import Case, CaseTag, SearchQueueEntry, User
 from ..models.cases import Status, TimelineKind
+from ..models.common import EARLIEST_DATE
 from ..search.sync import QUEUE_KEY, process_queue
 from .reader import CsvFile, ImportAborted
 from .report import ImportReport
@@ -55,7 +56,8 @@ class NewCase:
     amount_in_dispute: Decimal | None = None
     tags: list[str] = field(default_factory=list)
     business_response: str | None = None
-    response_on: date | None = None
+    response_requested_on: date | None = None
+    response_received_on: date | None = None
 
 
 class Mapper(Protocol):
@@ -102,6 +104,9 @@ def required_date(text: str, column: str, problems: list[str], us_dates: bool = 
         problems.append(f"unreadable date \"{shorten(text)}\" in {column} (expected YYYY-MM-DD)")
     elif value > date.today():
         problems.append(f"{column} {value.isoformat()} is in the future")
+        return None
+    elif value < EARLIEST_DATE:
+        problems.append(f"{column} {value.isoformat()} is before {EARLIEST_DATE.year}")
         return None
     return value
 
@@ -204,7 +209,7 @@ class _Run:
             consent_to_publish=row.consent_to_publish, amount_in_dispute=row.amount_in_dispute,
             currency=current_app.config["DEFAULT_CURRENCY"], date_received=row.date_received, received_via="import",
             business_response=row.business_response,
-            response_requested_on=row.response_on, response_received_on=row.response_on,
+            response_requested_on=row.response_requested_on, response_received_on=row.response_received_on,
         )
         case.tags = [CaseTag(name=name) for name in tag_names(row.tags)]
         add_timeline(case, TimelineKind.CREATED, row.timeline_body, self.author)

@@ -85,12 +85,28 @@ class SearchBackend:
         if found.total == 0 and text.strip():
             corrected = self.correct(text)
             if corrected and corrected != text:
+                corrected = self.visible_corrections(text, corrected, request, user)
+            if corrected:
                 again = self.run_text(corrected, request, user, results)
                 if again.total:
                     found, results.corrected = again, corrected
         results.total, results.hits, results.facets = found.total, found.hits, found.facets
         results.took_ms = (time.perf_counter() - started) * 1000
         return results
+
+    def visible_corrections(self, text: str, corrected: str, request: SearchRequest, user) -> str | None:
+        """`corrected` with only the replacement words that occur in a case `user` may see: the
+        suggestions come from the words of the whole archive, and offering a word from a case the
+        user may not open (a name in another reporter's case) would give it away."""
+        originals, replacements = WORD.findall(text), WORD.findall(corrected)
+        if len(originals) != len(replacements):
+            return None
+        visible = {new for old, new in zip(originals, replacements, strict=True)
+                   if old != new and self.run_text(new, request, user, SearchResults(request)).total}
+        if not visible:
+            return None
+        kept = iter(replacements)
+        return WORD.sub(lambda match: new if (new := next(kept)) in visible else match.group(0), text)
 
     def run_text(self, text: str, request: SearchRequest, user, results: SearchResults) -> SearchResults:
         """One page of hits with facet counts for `text` (may set results.notice)."""
