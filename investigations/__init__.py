@@ -82,6 +82,7 @@ def configure_blueprints(app: Flask) -> None:
     from .evidence import bp as evidence_bp
     from .evidence import init_app as init_evidence
     from .imports import bp as imports_bp
+    from .imports import init_app as init_imports
     from .main import bp as main_bp
     from .search import bp as search_bp
     from .search import init_app as init_search
@@ -90,6 +91,7 @@ def configure_blueprints(app: Flask) -> None:
                       dashboard_bp, imports_bp):
         app.register_blueprint(blueprint)
     init_evidence(app)
+    init_imports(app)
     init_search(app)
     init_api(app)
 

@@ -1,7 +1,7 @@
 """Database connection settings that SQLAlchemy does not make by itself."""
 import sqlite3
 
-from sqlalchemy import Connection, Row, Table, event
+from sqlalchemy import Connection, Row, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -23,6 +23,17 @@ def configure_sqlite() -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=15000")
             cursor.close()
+
+
+def serialize_with_other_writers(session) -> None:
+    """From here to the end of the transaction, other writers wait for this one, as rows read
+    `with_for_update()` make them wait on PostgreSQL (where this does nothing). SQLite has no
+    row locks: a no-op UPDATE takes its database-wide write lock, in a fresh transaction (a
+    write after reading an older snapshot would fail), and loaded objects are read again."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.commit()
+    session.execute(text("UPDATE users SET id = id WHERE 0"))
 
 
 def increment_row(connection: Connection, table: Table, key: dict, column: str, by: int = 1,

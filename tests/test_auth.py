@@ -3,6 +3,8 @@ import base64
 import hashlib
 import html
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -250,6 +252,29 @@ def test_five_wrong_passwords_lock_the_account_for_a_while(app, users):
     assert answers(client, "rita@example.org", [PASSWORD]) == ["signed in"]
     rita = db.session.get(User, users["rita"].id)
     assert (rita.failed_logins, rita.locked_until) == (0, None)
+
+
+def test_guesses_sent_all_at_once_are_decided_one_after_another(app, users):
+    """Twelve wrong passwords at the same moment (as from several server processes): each is
+    counted, so the fifth locks the account and the seven after it are refused unchecked."""
+    guesses = ["guess"] * 12
+    start = threading.Barrier(len(guesses))
+
+    def attempt(password):
+        client = app.test_client()
+        client.get("/login")
+        start.wait()
+        return sign_in(client, "rita@example.org", password).status_code
+
+    with ThreadPoolExecutor(len(guesses)) as pool:
+        assert set(pool.map(attempt, guesses)) == {200}
+    rita = db.session.get(User, users["rita"].id)
+    db.session.refresh(rita)
+    assert rita.locked_until is not None
+    [event] = lockout_events()
+    assert '"failures":5' in event.details
+    refused = db.session.scalars(select(AuditEvent.details).where(AuditEvent.action == "auth.login_failed")).all()
+    assert len(refused) == 12 and sum("locked out" in details for details in refused) == 7
 
 
 def test_an_unknown_address_gets_exactly_the_same_answers(app, users):

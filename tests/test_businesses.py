@@ -227,6 +227,19 @@ def test_a_reporter_sees_only_their_own_cases_of_a_business(login):
     assert listed_businesses(login("eve")) == {"Acme Corp": "2"}
 
 
+def test_the_monthly_chart_counts_every_case_even_beyond_those_listed(login, monkeypatch):
+    from investigations.businesses import routes
+
+    monkeypatch.setattr(routes, "CASES_LISTED", 2)
+    eve = login("eve")
+    for day in ("2026-01-05", "2026-01-20", "2026-03-02"):
+        file_case(eve, business_name="Acme Corp", date_received=day)
+    page = eve.get(f"/businesses/{business_named('Acme Corp').slug}").get_data(as_text=True)
+    months = dict(re.findall(r"<tr><td>(\d{4}-\d{2})</td><td class=\"num\">(\d+)</td></tr>", page))
+    assert months == {"2026-01": "2", "2026-02": "0", "2026-03": "1"}
+    assert "The 2 most recent of 3 cases" in page and "business=Acme+Corp" in page
+
+
 # --- Search -----------------------------------------------------------------------------------
 
 

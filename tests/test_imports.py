@@ -484,6 +484,27 @@ def test_a_csv_file_imports_through_the_two_step_form(login, users, app):
     assert "That upload is no longer here" in response.get_data(as_text=True)
 
 
+def test_the_mapping_form_sent_twice_imports_once(login, users):
+    eve = login("eve")
+    response = upload(eve, "/imports/csv", (FIXTURES / "generic.csv").read_bytes())
+    token = re.search(r"token=([0-9a-f]{32})", response.headers["Location"]).group(1)
+    mapping = {"token": token, "title": "0", "narrative": "1", "business": "2", "date_received": "3"}
+    assert uploads.claim_upload(uploads.get_upload(token, users["eve"])) is not None  # the first is under way
+    response = eve.post("/imports/csv/map", data=mapping, follow_redirects=True)
+    assert "already being imported" in response.get_data(as_text=True)
+    assert count(Case) == 0
+
+
+def test_uploads_left_for_a_day_are_removed_when_the_app_starts(login, app_factory):
+    response = upload(login("eve"), "/imports/csv", (FIXTURES / "generic.csv").read_bytes())
+    assert response.status_code == 302
+    day_old = time.time() - uploads.MAX_AGE_SECONDS - 60
+    for path in uploads.upload_dir().iterdir():
+        os.utime(path, (day_old, day_old))
+    app_factory()
+    assert list(uploads.upload_dir().iterdir()) == []
+
+
 def test_an_upload_belongs_to_the_editor_who_made_it(login, users):
     response = upload(login("ada"), "/imports/csv", (FIXTURES / "generic.csv").read_bytes())
     token = re.search(r"token=([0-9a-f]{32})", response.headers["Location"]).group(1)

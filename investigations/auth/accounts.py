@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from .. import audit
+from ..database import serialize_with_other_writers
 from ..extensions import db
 from ..models import ApiToken, Role, User, utcnow
 from ..models.users import normalize_email
@@ -82,12 +83,13 @@ class SignInAttempt:
         return self.user is not None and not self.needs_code
 
 
-def _waste_a_hash(password: str) -> None:
-    """Verify against a dummy hash, so a refusal takes as long as checking a real password."""
+def _waste_a_hash(password: str) -> bool:
+    """Verify against a dummy hash, so a refusal takes as long as checking a real password. False."""
     try:
         _hasher.verify(_DUMMY_HASH, password)
     except VerificationError:
         pass
+    return False
 
 
 def authenticate(email: str, password: str) -> SignInAttempt:
@@ -96,8 +98,12 @@ def authenticate(email: str, password: str) -> SignInAttempt:
     now = utcnow()
     label = normalize_email(email)[:254]
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)).with_for_update())
+    # The slow hash comes first, then the decision, with concurrent sign-ins to the same address
+    # decided one after the other: however many guesses arrive at once, once the failures decided
+    # before one reach the limit, it is refused, the right password included.
+    password_right = check_password(user, password) if user is not None else _waste_a_hash(password)
+    serialize_with_other_writers(db.session)
     if user is None:
-        _waste_a_hash(password)
         throttle = lockout.throttle_for_address(label, now)
         if lockout.is_locked(throttle, now):
             audit.record("auth.login_failed", None, actor_label=label, reason="locked out")
@@ -105,10 +111,9 @@ def authenticate(email: str, password: str) -> SignInAttempt:
         audit.record("auth.login_failed", None, actor_label=label, reason="bad credentials")
         return SignInAttempt(locked=lockout.register_failure(throttle, now, label))
     if lockout.is_locked(user, now):
-        _waste_a_hash(password)  # a right password is refused too, and the answer does not say it was right
         audit.record("auth.login_failed", user, actor_label=label, reason="locked out")
         return SignInAttempt(locked=True)
-    if check_password(user, password) and user.active:
+    if password_right and user.active:
         if user.has_two_factor:
             return SignInAttempt(user=user, needs_code=True)
         complete_sign_in(user)
@@ -129,6 +134,7 @@ def pending_user(user_id: int, session_version: int) -> User | None:
 def check_sign_in_code(user: User, code: str) -> SignInAttempt:
     """The second step of signing in: the code from the account's authenticator app.
     A wrong code is audited and counts towards the lockout like a wrong password."""
+    serialize_with_other_writers(db.session)  # two sign-ins with the same code: only the first may use it
     now = utcnow()
     if lockout.is_locked(user, now):
         audit.record("auth.login_failed", user, actor_label=user.email, reason="locked out")

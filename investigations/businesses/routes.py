@@ -15,12 +15,14 @@ from .services import (
     BusinessNameTaken,
     MergeError,
     case_counts,
-    complaint_pattern,
     find_business,
     get_business_by_slug,
     merge_businesses,
     update_business,
+    visible_pattern,
 )
+
+CASES_LISTED = 200  # the newest; the case list filtered by business shows them all
 
 
 @bp.route("/businesses/")
@@ -53,10 +55,10 @@ def detail(slug):
     cases = db.session.scalars(
         select(Case)
         .where(Case.business_id == business.id, Case.merged_into_id.is_(None), visible_cases_clause(current_user))
-        .order_by(Case.date_received.desc()).limit(200)
+        .order_by(Case.date_received.desc(), Case.id.desc()).limit(CASES_LISTED)
     ).all()
     return render_template("businesses/detail.html", business=business, cases=cases,
-                           counts=case_counts(business, current_user), pattern=complaint_pattern(cases))
+                           counts=case_counts(business, current_user), pattern=visible_pattern(business, current_user))
 
 
 @bp.route("/businesses/<slug>/edit", methods=["GET", "POST"])

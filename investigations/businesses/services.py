@@ -202,7 +202,30 @@ def _month_label(month: str) -> str:
     return date(int(month[:4]), int(month[5:]), 1).strftime("%b %Y")
 
 
-def complaint_pattern(cases: list[Case]) -> ComplaintPattern:
+@dataclass
+class CaseFacts:
+    """What a complaint pattern needs of a case, without loading the case."""
+    date_received: date
+    category: str
+    status: str
+    amount_in_dispute: Decimal | None
+    currency: str
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+
+def visible_pattern(business: Business, user) -> ComplaintPattern:
+    """The pattern of every case against `business` that `user` may see (pages list only the newest)."""
+    rows = db.session.execute(
+        select(Case.date_received, Case.category, Case.status, Case.amount_in_dispute, Case.currency)
+        .where(Case.business_id == business.id, Case.merged_into_id.is_(None), visible_cases_clause(user))
+    ).all()
+    return complaint_pattern([CaseFacts(*row) for row in rows])
+
+
+def complaint_pattern(cases: list[Case] | list[CaseFacts]) -> ComplaintPattern:
     received = sorted(case.date_received for case in cases)
     by_category = Counter(CATEGORIES.get(case.category, case.category) for case in cases)
     by_status = Counter(case.status_label for case in cases)

@@ -53,6 +53,12 @@ def csv_upload():
     return render_template("imports/csv_upload.html", form=form), 400 if form.errors else 200
 
 
+def _already_importing():
+    flash("This file is already being imported (the form was sent twice): its cases appear in the case list "
+          "when it is done, and the import is recorded in the audit trail.", "info")
+    return redirect(url_for(".index"))
+
+
 def _upload_gone():
     flash("That upload is no longer here: uploads wait a day for their columns to be chosen, and only for the "
           "editor who uploaded them. Upload the file again.", "error")
@@ -65,6 +71,8 @@ def csv_map():
     """Step 2: which column holds what; then the import and its report. The upload is named by ?token=."""
     stored = uploads.get_upload(request.values.get("token"), current_user)
     if stored is None:
+        if uploads.is_being_imported(request.values.get("token"), current_user):
+            return _already_importing()
         return _upload_gone()
     try:
         with stored.path.open("rb") as stream:
@@ -80,8 +88,11 @@ def csv_map():
             form[target].data = str(index)
     if form.validate_on_submit():
         mapping = {target.key: int(form[target.key].data) for target in TARGETS if form[target.key].data}
+        claimed = uploads.claim_upload(stored)
+        if claimed is None:
+            return _already_importing()
         try:
-            with stored.path.open("rb") as stream:
+            with claimed.open("rb") as stream:
                 report = import_csv(stream, current_user, stored.name, mapping)
         except ImportAborted as error:
             db.session.rollback()

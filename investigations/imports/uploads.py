@@ -53,24 +53,46 @@ def store_upload(stream: BinaryIO, filename: str | None, user: User) -> StoredUp
     return upload
 
 
-def get_upload(token: str | None, user: User) -> StoredUpload | None:
-    """The upload behind `token` if it is still here and `user` uploaded it."""
+def _owned(token: str | None, user: User) -> tuple[Path, dict] | None:
     if not token or not _TOKEN.match(token):
         return None
-    remove_expired()
     path, meta = _paths(token)
     try:
         details = json.loads(meta.read_text())
     except (OSError, ValueError):
         return None
-    if details.get("user_id") != user.id or not path.exists():
+    return (path, details) if details.get("user_id") == user.id else None
+
+
+def get_upload(token: str | None, user: User) -> StoredUpload | None:
+    """The upload behind `token` if it is still here, not yet taken for its import, and `user` uploaded it."""
+    remove_expired()
+    owned = _owned(token, user)
+    if owned is None or not owned[0].exists():
         return None
-    return StoredUpload(token, path, details.get("name", "upload.csv"), user.id)
+    return StoredUpload(token, owned[0], owned[1].get("name", "upload.csv"), user.id)
+
+
+def is_being_imported(token: str | None, user: User) -> bool:
+    owned = _owned(token, user)
+    return owned is not None and owned[0].with_suffix(".importing").exists()
+
+
+def claim_upload(upload: StoredUpload) -> Path | None:
+    """Take the upload for its import, once: the same form sent twice (a double click) finds it
+    already taken (None). Returns the file to import from."""
+    claimed = upload.path.with_suffix(".importing")
+    try:
+        os.rename(upload.path, claimed)
+    except FileNotFoundError:
+        return None
+    return claimed
 
 
 def remove_upload(token: str) -> None:
     if _TOKEN.match(token or ""):
-        for path in _paths(token):
+        csv, meta = _paths(token)
+        for path in (csv, meta, csv.with_suffix(".importing")):
             path.unlink(missing_ok=True)
 
 
