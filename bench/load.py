@@ -3,15 +3,18 @@
 Builds a throw-away instance with `flask demo seed`'s generator (10,000 cases by default),
 starts gunicorn on 127.0.0.1 with several workers, and runs CLIENTS concurrent users for a
 fixed time. Each signs in through the login form, then lists cases, opens them, searches,
-files new cases and uploads evidence, as the browser would (real forms, CSRF tokens). It
-prints requests per second, p50/p95 latency per action and the error count, then checks
+files new cases and uploads evidence, as the browser would (real forms, CSRF tokens, and the
+case page's "Similar cases" panel fetched after the page, as its script does). With --think, each
+user pauses between actions (0.5 to 1.5 times that many seconds, as a person reading the page);
+without it the clients send requests back to back, which measures capacity rather than what a
+user waits for. It prints requests per second, p50/p95 latency per action and the error count, then checks
 consistency: every case in the database is in the search index and current, every evidence
 row has its file with the right hash.
 
 With --fault it then runs the workload again and kills a gunicorn worker with SIGKILL in the
 middle of uploads, restarts gunicorn, and checks the same consistency.
 
-    .venv/bin/python bench/load.py [--cases 10000] [--clients 20] [--duration 60] [--workers 4] [--fault]
+    .venv/bin/python bench/load.py [--cases 10000] [--clients 20] [--duration 60] [--workers 4] [--think 0] [--fault]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/loadbench --search-backend postgres]
 """
 import argparse
@@ -153,10 +156,11 @@ def jpeg() -> bytes:
 
 
 class Client(threading.Thread):
-    def __init__(self, base: str, email: str, references: list[str], deadline: float, weights: dict, results):
+    def __init__(self, base: str, email: str, references: list[str], deadline: float, weights: dict, results,
+                 think: float = 0.0):
         super().__init__(daemon=True)
         self.base, self.email, self.references = base, email, list(references)
-        self.deadline, self.weights, self.results = deadline, weights, results
+        self.deadline, self.weights, self.results, self.think = deadline, weights, results, think
         self.http = requests.Session()
         self.rng = random.Random(email)
 
@@ -185,6 +189,8 @@ class Client(threading.Thread):
         actions, weights = list(self.weights), list(self.weights.values())
         while time.monotonic() < self.deadline:
             getattr(self, "do_" + self.rng.choices(actions, weights)[0])()
+            if self.think:
+                time.sleep(min(self.think * self.rng.uniform(0.5, 1.5), max(0.0, self.deadline - time.monotonic())))
 
     def do_list(self):
         self.timed("list", lambda: self.http.get(self.base + "/cases/", timeout=60))
@@ -192,7 +198,9 @@ class Client(threading.Thread):
     def do_open(self):
         if self.references:
             reference = self.rng.choice(self.references)
-            self.timed("open case", lambda: self.http.get(f"{self.base}/cases/{reference}", timeout=60))
+            if self.timed("open case", lambda: self.http.get(f"{self.base}/cases/{reference}", timeout=60)):
+                self.timed("similar cases", lambda: self.http.get(f"{self.base}/cases/{reference}/similar", timeout=60,
+                                                                  headers={"X-Fragment": "1"}))
 
     def do_search(self):
         words = " ".join(self.rng.sample(SEARCH_WORDS, self.rng.choice([1, 1, 2])))
@@ -228,7 +236,8 @@ class Client(threading.Thread):
 def run_load(server: Server, visible: dict, args, weights: dict, kill_at: float | None = None) -> list:
     results: list = []
     deadline = time.monotonic() + args.duration
-    clients = [Client(server.url, email, refs, deadline, weights, results) for email, refs in visible.items()]
+    clients = [Client(server.url, email, refs, deadline, weights, results, args.think)
+               for email, refs in visible.items()]
     started = time.perf_counter()
     for client in clients:
         client.start()
@@ -291,6 +300,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60, help="seconds of load")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds each user pauses between actions, on average (default: none)")
     parser.add_argument("--fault", action="store_true", help="then a run with a worker killed mid-upload")
     parser.add_argument("--database-url", help="default: a throw-away SQLite file (a PostgreSQL database here is emptied)")
     parser.add_argument("--search-backend", default="whoosh", choices=["whoosh", "postgres"])
@@ -302,7 +313,7 @@ def main() -> None:
     server = Server(env, args.workers)
     server.start()
     print(f"\n== Load: {args.clients} clients, {args.duration:.0f} s, gunicorn {args.workers} workers, "
-          f"{args.cases} cases, {os.cpu_count()} cores")
+          f"{args.cases} cases, {os.cpu_count()} cores, think time {args.think:g} s")
     try:
         run_load(server, visible, args, WEIGHTS)
     finally:

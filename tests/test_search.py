@@ -193,10 +193,17 @@ def test_notes_are_searchable(corpus, login):
 
 
 def test_similar_cases_appear_on_the_case_page(corpus, login):
-    page = login("eve").get(f"/cases/{corpus['washer']}").get_data(as_text=True)
-    assert "Similar cases" in page and corpus["robacme"] in page
-    rita_page = login("rita").get(f"/cases/{corpus['washer']}").get_data(as_text=True)
-    assert corpus["robacme"] not in rita_page  # Rob's case is not Rita's to see
+    eve = login("eve")
+    page = eve.get(f"/cases/{corpus['washer']}").get_data(as_text=True)
+    assert f'data-fragment="/cases/{corpus["washer"]}/similar"' in page  # the page fetches its panel
+    panel = eve.get(f"/cases/{corpus['washer']}/similar", headers={"X-Fragment": "1"}).get_data(as_text=True)
+    assert "Similar cases" in panel and corpus["robacme"] in panel and "<html" not in panel
+    without_script = eve.get(f"/cases/{corpus['washer']}/similar").get_data(as_text=True)
+    assert "<html" in without_script and corpus["robacme"] in without_script
+    rita = login("rita")
+    rita_panel = rita.get(f"/cases/{corpus['washer']}/similar", headers={"X-Fragment": "1"}).get_data(as_text=True)
+    assert corpus["robacme"] not in rita_panel  # Rob's case is not Rita's to see
+    assert rita.get(f"/cases/{corpus['gym']}/similar").status_code == 404  # nor is his case's panel
 
 
 def test_a_failed_index_write_keeps_the_change_and_is_retried(corpus, login, monkeypatch, runner):

@@ -119,6 +119,15 @@ def detail(reference):
     return _render_detail(case)
 
 
+@bp.route("/cases/<reference>/similar")
+@signed_in
+def similar(reference):
+    """The "Similar cases" panel, which the case page fetches once it has shown (X-Fragment: 1)."""
+    case = get_visible_case(reference, current_user)
+    return render_template("cases/similar.html", case=case, similar=_similar_cases(case),
+                           fragment=request.headers.get("X-Fragment") == "1")
+
+
 @bp.route("/cases/<reference>/complainant")
 @signed_in
 def complainant(reference):
@@ -138,7 +147,7 @@ def _render_detail(case, show_complainant=False, note_form=None, response_form=N
         assign_form.assignee.choices = assignee_choices()
         assign_form.assignee.data = str(case.assigned_to_id or "")
     return render_template(
-        "cases/detail.html", case=case, moves=moves, similar=_similar_cases(case), status_form=StatusForm(), assign_form=assign_form,
+        "cases/detail.html", case=case, moves=moves, status_form=StatusForm(), assign_form=assign_form,
         note_form=note_form or NoteForm(), response_form=response_form or ResponseForm(),
         upload_form=UploadForm(), can_edit=can_edit_case(current_user, case), show_complainant=show_complainant,
         merge_form=merge_form or (MergeForm() if current_user.is_editor else None),

@@ -5,6 +5,7 @@ photos and scanned PDF pages are read by OCR with Tesseract when it is installed
 """
 import email
 import email.policy
+import os
 import re
 import shutil
 import subprocess
@@ -44,8 +45,11 @@ def _ocr_image(image: Image.Image) -> str:
     with tempfile.TemporaryDirectory() as work:
         source = Path(work) / "page.png"
         ImageOps.exif_transpose(image).convert("L").save(source)
-        result = subprocess.run(["tesseract", str(source), "stdout", "-l", "eng"], capture_output=True,
-                                timeout=OCR_TIMEOUT_SECONDS, check=False)
+        # OCR runs beside the web worker that received the file: at a lower priority and on one
+        # thread, so that pages keep being served while it reads.
+        nice = ["nice", "-n", "10"] if shutil.which("nice") else []
+        result = subprocess.run([*nice, "tesseract", str(source), "stdout", "-l", "eng"], capture_output=True,
+                                timeout=OCR_TIMEOUT_SECONDS, check=False, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     if result.returncode != 0:
         raise RuntimeError(result.stderr.decode("utf-8", "replace").strip()[:300] or "tesseract failed")
     return result.stdout.decode("utf-8", "replace")

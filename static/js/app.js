@@ -85,3 +85,17 @@ function setUpUpload(form) {
 }
 
 document.querySelectorAll("form[data-upload]").forEach(setUpUpload);
+
+// Panels filled in after the page has shown (data-fragment: the address of their contents). An
+// empty answer removes the panel; on any failure the link to the contents' own page stays.
+document.querySelectorAll("[data-fragment]").forEach(async (panel) => {
+  try {
+    const response = await fetch(panel.dataset.fragment, { headers: { "X-Fragment": "1" }, credentials: "same-origin" });
+    if (!response.ok) return;
+    const html = (await response.text()).trim();
+    if (html) panel.innerHTML = html;
+    else panel.remove();
+  } catch (error) {
+    // offline or the server went away: keep the link
+  }
+});

@@ -208,6 +208,8 @@ def test_an_editor_finds_the_case_by_its_evidence_then_assigns_and_moves_it(page
     hit.get_by_role("link", name=filed_case.title).click()
     expect(page).to_have_url(re.compile(rf"{filed_case.path}$"))
     expect(page.get_by_role("heading", name=filed_case.title, level=1)).to_be_visible()
+    # The "Similar cases" panel is fetched after the page shows: filled in, or removed when empty.
+    expect(page.get_by_role("link", name="Show similar cases")).to_have_count(0)
 
     # A reporter's case starts assigned to her; the editor takes it over.
     assignment = page.locator("article").filter(has=page.get_by_role("heading", name="Assignment"))
