@@ -2,7 +2,7 @@
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from markupsafe import Markup
@@ -101,8 +101,9 @@ class SearchBackend:
         originals, replacements = WORD.findall(text), WORD.findall(corrected)
         if len(originals) != len(replacements):
             return None
+        count_only = replace(request, page=10**6)  # a page past the end: the total, without hits or highlights
         visible = {new for old, new in zip(originals, replacements, strict=True)
-                   if old != new and self.run_text(new, request, user, SearchResults(request)).total}
+                   if old != new and self.run_text(new, count_only, user, SearchResults(count_only)).total}
         if not visible:
             return None
         kept = iter(replacements)
