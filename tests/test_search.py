@@ -352,6 +352,29 @@ def test_opening_the_index_while_another_process_commits_never_fails(tmp_path, s
     assert writer.exitcode == 0
 
 
+def test_the_searcher_kept_open_sees_every_commit_as_a_fresh_one_would(tmp_path, search_backend):
+    """The process's searcher keeps unchanged segments open across commits: adds, replacements
+    and deletions must all show exactly as in a searcher opened from scratch."""
+    if search_backend != "whoosh":
+        pytest.skip("Whoosh's segments")
+    from whoosh import index
+    from whoosh.query import Every
+
+    from investigations.search.whoosh_backend import WhooshBackend
+
+    backend = WhooshBackend(tmp_path / "index")
+    for number in range(40):
+        if number % 9 == 8:
+            backend.write([], deleted_ids=[number % 7])
+        else:
+            backend.write([{**A_WHOOSH_DOCUMENT, "id": str(number % 7), "title": f"kettle {number}"}])
+        kept = backend.searcher()
+        with index.open_dir(backend.current_dir()).searcher() as fresh:
+            assert kept.up_to_date()
+            assert sorted(hit["title"] for hit in kept.search(Every(), limit=None)) == \
+                sorted(hit["title"] for hit in fresh.search(Every(), limit=None)), number
+
+
 def test_an_index_commit_that_fails_does_not_keep_the_index_locked(tmp_path, search_backend, monkeypatch):
     """A commit failing half-way (a full disk) must release the write lock at once: otherwise every
     later index write waits and fails until the failed writer happens to be garbage-collected."""

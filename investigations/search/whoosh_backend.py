@@ -24,6 +24,8 @@ from whoosh.analysis import KeywordAnalyzer, SimpleAnalyzer, StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser
 from whoosh.query import And, DateRange, Every, Or, Term
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
 
 from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults, correct_words
 
@@ -70,6 +72,36 @@ def _open_dir(directory: Path):
             if attempt == 9:
                 raise
             time.sleep(0.01 * (attempt + 1))
+
+
+def _reopen(directory: Path, previous: Searcher) -> Searcher:
+    """A searcher on the latest commit that keeps the segments `previous` already has open and that
+    are unchanged (same segment, no new deletions): after a commit that adds a case, only its small
+    new segment is opened. Searcher.refresh() is meant to do this, but whoosh-reloaded's fails
+    (TypeError in FileIndex._reader)."""
+    for attempt in range(10):
+        ix = _open_dir(directory)
+        try:
+            toc = ix._read_toc()
+            break
+        except FileNotFoundError:  # another commit removed it meanwhile, as in _open_dir
+            if attempt == 9:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    open_readers = {reader.segment(): reader for reader, _ in previous.reader().leaf_readers()
+                    if reader.segment() is not None}
+    readers = []
+    for segment in toc.segments:
+        kept = open_readers.get(segment)
+        if kept is not None and kept.segment().deleted_count() == segment.deleted_count():
+            readers.append(open_readers.pop(segment))
+        else:
+            readers.append(SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation))
+    for reader in open_readers.values():  # merged away, or with new deletions: opened again above
+        reader.close()
+    # Even one kept reader is wrapped: the wrapper carries the new generation that up_to_date() checks.
+    combined = MultiReader(readers, generation=toc.generation) if readers else EmptyReader(toc.schema)
+    return Searcher(combined, fromindex=ix)
 
 
 class _EscapingFormatter(highlight.Formatter):
@@ -190,9 +222,12 @@ class WhooshBackend(SearchBackend):
         with self._lock:
             directory = self.current_dir()
             if self._searcher is None or self._searcher_dir != directory or not self._searcher.up_to_date():
-                if self._searcher is not None:
-                    self._searcher.close()
-                self._searcher = _open_dir(directory).searcher()
+                if self._searcher is not None and self._searcher_dir == directory:
+                    self._searcher = _reopen(directory, self._searcher)
+                else:
+                    if self._searcher is not None:
+                        self._searcher.close()
+                    self._searcher = _open_dir(directory).searcher()
                 self._searcher_dir = directory
                 live = {reader.segment().segment_id() for reader, _ in self._searcher.reader().leaf_readers()
                         if reader.doc_count_all()}  # an empty index has no segment
