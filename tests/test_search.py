@@ -3,6 +3,9 @@ following the database."""
 import io
 import multiprocessing
 import re
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import current_app
@@ -350,6 +353,18 @@ def test_opening_the_index_while_another_process_commits_never_fails(tmp_path, s
     finally:
         writer.join(timeout=120)
     assert writer.exitcode == 0
+
+
+def test_a_gunicorn_worker_opens_the_index_before_its_first_request(corpus, app, search_backend):
+    """gunicorn.conf.py's hook: a worker's first search then costs no more than the others."""
+    if search_backend != "whoosh":
+        pytest.skip("Whoosh's searcher and caches")
+    hooks = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    backend = get_backend()
+    backend.close()
+    backend._columns_by_segment.clear()
+    hooks["post_worker_init"](SimpleNamespace(wsgi=app))
+    assert backend._searcher is not None and backend._columns_by_segment
 
 
 def test_the_searcher_kept_open_sees_every_commit_as_a_fresh_one_would(tmp_path, search_backend):

@@ -21,6 +21,16 @@ def get_backend():
     return backend
 
 
+def warm_up(app) -> None:
+    """Open this process's search index and fill its caches before the first request (called by
+    gunicorn.conf.py in each worker), so the first search after a start is as fast as the rest."""
+    with app.app_context():
+        try:
+            get_backend().warm_up()
+        except Exception:  # no index yet, say: the first search opens it as usual
+            app.logger.warning("Search warm-up skipped", exc_info=True)
+
+
 def init_app(app):
     from .sync import register_session_events
 

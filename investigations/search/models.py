@@ -74,6 +74,9 @@ class SearchBackend:
     """The course of a search, the same for every backend: trim the query, run it, and when it
     finds nothing, run the spelling-corrected query instead. Backends supply the two steps."""
 
+    def warm_up(self) -> None:
+        """Get ready to answer quickly (open files, fill caches); before a process's first request."""
+
     def search(self, request: SearchRequest, user) -> SearchResults:
         started = time.perf_counter()
         results = SearchResults(request)

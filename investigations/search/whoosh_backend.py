@@ -235,6 +235,11 @@ class WhooshBackend(SearchBackend):
                     del self._columns_by_segment[key]
             return self._searcher
 
+    def warm_up(self) -> None:
+        for reader, _ in self.searcher().reader().leaf_readers():
+            if reader.doc_count_all():
+                self._columns(reader)
+
     def _parser(self, schema):
         parser = MultifieldParser(TEXT_FIELDS, schema, group=AndGroup)
         parser.add_plugin(FuzzyTermPlugin())
