@@ -79,26 +79,32 @@ def _reopen(directory: Path, previous: Searcher) -> Searcher:
     are unchanged (same segment, no new deletions): after a commit that adds a case, only its small
     new segment is opened. Searcher.refresh() is meant to do this, but whoosh-reloaded's fails
     (TypeError in FileIndex._reader)."""
+    open_readers = {reader.segment(): reader for reader, _ in previous.reader().leaf_readers()
+                    if reader.segment() is not None}
     for attempt in range(10):
-        ix = _open_dir(directory)
+        ix, opened, readers = _open_dir(directory), [], []
         try:
             toc = ix._read_toc()
+            for segment in toc.segments:
+                kept = open_readers.get(segment)
+                if kept is not None and kept.segment().deleted_count() == segment.deleted_count():
+                    readers.append(kept)
+                else:
+                    opened.append(SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation))
+                    readers.append(opened[-1])
             break
-        except FileNotFoundError:  # another commit removed it meanwhile, as in _open_dir
+        except FileNotFoundError:
+            # Another process's commit merged a segment away between its table of contents and
+            # its files (as in _open_dir): read the newer table of contents.
+            for reader in opened:
+                reader.close()
             if attempt == 9:
                 raise
             time.sleep(0.01 * (attempt + 1))
-    open_readers = {reader.segment(): reader for reader, _ in previous.reader().leaf_readers()
-                    if reader.segment() is not None}
-    readers = []
-    for segment in toc.segments:
-        kept = open_readers.get(segment)
-        if kept is not None and kept.segment().deleted_count() == segment.deleted_count():
-            readers.append(open_readers.pop(segment))
-        else:
-            readers.append(SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation))
-    for reader in open_readers.values():  # merged away, or with new deletions: opened again above
-        reader.close()
+    in_use = {id(reader) for reader in readers}
+    for reader in open_readers.values():
+        if id(reader) not in in_use:  # merged away, or with new deletions: opened again above
+            reader.close()
     # Even one kept reader is wrapped: the wrapper carries the new generation that up_to_date() checks.
     combined = MultiReader(readers, generation=toc.generation) if readers else EmptyReader(toc.schema)
     return Searcher(combined, fromindex=ix)
