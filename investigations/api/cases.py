@@ -8,9 +8,8 @@ from functools import wraps
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..cases.queries import case_list_query, merge_survivor, merged_message
+from ..cases.queries import case_list_query, find_visible_case, merge_survivor, merged_message
 from ..cases.services import (
     CASE_FIELDS,
     MoveNotPermitted,
@@ -27,7 +26,7 @@ from ..cases.services import (
 from ..extensions import db
 from ..models import Case, User
 from ..models.cases import Status, TimelineKind
-from ..permissions import can_edit_case, public, visible_cases_clause
+from ..permissions import can_edit_case, public
 from .auth import ApiBlueprint, editors_only
 from .errors import fail
 from .schemas import (
@@ -62,8 +61,7 @@ def case_or_404(reference: str) -> Case:
     """The case if the caller may see it; 404 for anything else, as on the web."""
     if not REFERENCE.fullmatch(reference.strip()):
         fail(404)
-    case = db.session.scalar(
-        select(Case).where(Case.reference == reference.strip().upper(), visible_cases_clause(me())))
+    case = find_visible_case(reference, me())
     if case is None:
         fail(404)
     if case.merged_into_id is not None:  # the same address under the surviving case's reference

@@ -59,9 +59,7 @@ def get_visible_case(reference: str, user: User) -> Case:
 
     A duplicate merged into another case leads there: pages redirect, changes are refused.
     """
-    case = db.session.scalar(
-        select(Case).where(Case.reference == reference.strip().upper(), visible_cases_clause(user))
-    )
+    case = find_visible_case(reference, user)
     require(case is not None)
     if case.merged_into_id is not None:
         survivor = merge_survivor(case, user)
@@ -69,6 +67,12 @@ def get_visible_case(reference: str, user: User) -> Case:
             abort(redirect(url_for("cases.detail", reference=survivor.reference, merged=case.reference)))
         abort(409, merged_message(case, survivor))
     return case
+
+
+def find_visible_case(reference: str, user: User) -> Case | None:
+    """The case with this reference if `user` may see it, merged duplicates included."""
+    return db.session.scalar(
+        select(Case).where(Case.reference == reference.strip().upper(), visible_cases_clause(user)))
 
 
 def merge_survivor(duplicate: Case, user: User) -> Case:

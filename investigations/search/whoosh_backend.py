@@ -62,16 +62,20 @@ def make_schema() -> Schema:
     )
 
 
-def _open_dir(directory: Path):
-    """Open the index, retrying when another process's commit removes the table of contents
-    this one was about to read (Whoosh deletes the previous one right after a commit)."""
+def _despite_concurrent_commits(read):
+    """read(), tried again when another process's commit removed a file it was about to open:
+    Whoosh deletes the previous table of contents, and segments merged away, right after a commit."""
     for attempt in range(10):
         try:
-            return index.open_dir(directory)
+            return read()
         except FileNotFoundError:
             if attempt == 9:
                 raise
             time.sleep(0.01 * (attempt + 1))
+
+
+def _open_dir(directory: Path):
+    return _despite_concurrent_commits(lambda: index.open_dir(directory))
 
 
 def _reopen(directory: Path, previous: Searcher) -> Searcher:
@@ -81,8 +85,9 @@ def _reopen(directory: Path, previous: Searcher) -> Searcher:
     (TypeError in FileIndex._reader)."""
     open_readers = {reader.segment(): reader for reader, _ in previous.reader().leaf_readers()
                     if reader.segment() is not None}
-    for attempt in range(10):
-        ix, opened, readers = _open_dir(directory), [], []
+
+    def read():
+        ix, opened, readers = index.open_dir(directory), [], []
         try:
             toc = ix._read_toc()
             for segment in toc.segments:
@@ -92,15 +97,13 @@ def _reopen(directory: Path, previous: Searcher) -> Searcher:
                 else:
                     opened.append(SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation))
                     readers.append(opened[-1])
-            break
         except FileNotFoundError:
-            # Another process's commit merged a segment away between its table of contents and
-            # its files (as in _open_dir): read the newer table of contents.
-            for reader in opened:
+            for reader in opened:  # only this attempt's: the kept ones still serve `previous`
                 reader.close()
-            if attempt == 9:
-                raise
-            time.sleep(0.01 * (attempt + 1))
+            raise
+        return ix, toc, readers
+
+    ix, toc, readers = _despite_concurrent_commits(read)
     in_use = {id(reader) for reader in readers}
     for reader in open_readers.values():
         if id(reader) not in in_use:  # merged away, or with new deletions: opened again above
