@@ -99,6 +99,24 @@ class Config:
         # When true, an admin without two-factor sign-in must set it up before anything else.
         self.REQUIRE_TOTP_FOR_ADMINS = _env_bool("REQUIRE_TOTP_FOR_ADMINS", False)
 
+        # Sessions (auth): a sign-in ends after SESSION_IDLE_MINUTES without a request, and in any case
+        # SESSION_LIFETIME_HOURS after it began ("remember me" included); sign-out ends it on the server.
+        self.SESSION_IDLE_MINUTES = int(env.get("SESSION_IDLE_MINUTES", str(8 * 60)))
+        self.SESSION_LIFETIME_HOURS = int(env.get("SESSION_LIFETIME_HOURS", str(14 * 24)))
+        # API tokens expire this many days after they are created.
+        self.API_TOKEN_DAYS = int(env.get("API_TOKEN_DAYS", "90"))
+
+        # The audit chain is an HMAC keyed by a secret kept outside the database: AUDIT_KEY, or
+        # the file AUDIT_KEY_FILE (created, mode 0600, under instance/ on first use).
+        self.AUDIT_KEY = env.get("AUDIT_KEY")
+        self.AUDIT_KEY_FILE = env.get("AUDIT_KEY_FILE") or str(instance_dir / "audit_key")
+
+        # Reading text out of evidence runs in a child process with these limits; an Office file
+        # is read up to EXTRACTION_MAX_ELEMENTS XML elements.
+        self.EXTRACTION_MEMORY_MB = int(env.get("EXTRACTION_MEMORY_MB", "512"))
+        self.EXTRACTION_SECONDS = int(env.get("EXTRACTION_SECONDS", "120"))
+        self.EXTRACTION_MAX_ELEMENTS = int(env.get("EXTRACTION_MAX_ELEMENTS", "500000"))
+
         self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
