@@ -69,6 +69,11 @@ def verify_audit_command():
         return
     where = f" at event #{report.broken_seq}" if report.broken_seq else ""
     click.echo(f"BROKEN{where}: {report.problem}. {report.checked} events before it are intact.", err=True)
+    broken = db.session.scalar(select(AuditEvent).where(AuditEvent.seq == report.broken_seq)) if report.broken_seq else None
+    if broken is not None:  # what the altered (or first unlinked) event now says
+        what = f"{broken.action} {broken.object_type or ''} {broken.object_id or ''}".strip()
+        click.echo(f"Event #{broken.seq} as stored now: {broken.created_at:%Y-%m-%d %H:%M:%S} UTC, "
+                   f"{broken.actor_label}, {what}.", err=True)
     sys.exit(1)
 
 

@@ -60,6 +60,7 @@ def make_app(database_url, tmp_path, **overrides):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
+        "AUDIT_KEY": "test-audit-key-0123456789abcdef0123456789",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),

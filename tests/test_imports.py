@@ -74,7 +74,7 @@ def test_a_cfpb_file_becomes_cases_against_merged_businesses(runner, users):
     assert first.narrative == ("A collection account that is not mine appears on my credit report.\n"
                                "I disputed it twice and it is still there.")
     assert first.date_received == date(2023, 4, 5)
-    assert first.consent_to_publish is True
+    assert first.consent_to_publish is False  # "Consent provided" is consent to publish the narrative
     assert first.complainant_name == "CFPB complainant 1000001" and first.complainant_address == "GA 30303"
     assert first.tag_names == ["cfpb", "credit-reporting-credit-repair-services-or-other-personal",
                                "older american"]
@@ -85,7 +85,8 @@ def test_a_cfpb_file_becomes_cases_against_merged_businesses(runner, users):
     assert first.response_received_on == date(2023, 4, 5)
     assert first.created_by == users["eve"] and first.assigned_to is None
     assert [(entry.kind, entry.body) for entry in first.timeline] == [
-        ("created", "Imported from the CFPB Consumer Complaint Database, complaint 1000001, submitted via Web.")]
+        ("created", "Imported from the CFPB Consumer Complaint Database, complaint 1000001, submitted via Web. "
+                    "The consumer agreed to the CFPB publishing the narrative.")]
     assert first.timeline[0].internal is False
 
     debt = by_source("cfpb:1000002")

@@ -1,15 +1,18 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..auth.accounts import AccountError, create_user, reset_password, update_user
 from ..extensions import db
-from ..forms import page_number
-from ..models import AuditEvent, User
-from ..permissions import admin_only, require
-from . import bp
-from .forms import EditUserForm, NewUserForm
+from ..forms import choices, page_number
+from ..models import AuditEvent, Case, User
+from ..permissions import admin_only, editor_only, require
+from . import audit_view, bp
+from .audit_view import COMPLAINANT_VIEW, AuditFilters, action_label, filtered_query, known_actions, present
+from .forms import AuditFilterForm, EditUserForm, NewUserForm
 
 
 @bp.route("/admin/users")
@@ -68,15 +71,71 @@ def reset_user_password(user_id):
     return render_template("admin/password_issued.html", user=user, password=password, created=False)
 
 
+def _audit_filters() -> tuple[AuditFilterForm, AuditFilters, dict]:
+    """The filter form from the query string, the filters it gives (a field that does not read,
+    such as a date 2026-13-45, is left out and marked), and the arguments for links."""
+    form = AuditFilterForm(request.args)
+    form.person.choices += choices((user.id, f"{user.display_name} ({user.email})") for user in db.session.scalars(
+        select(User).order_by(User.display_name)))
+    form.action.choices += choices((action, f"{action_label(action)} ({action})") for action in known_actions())
+    form.validate()
+    valid = {name: field.data for name, field in form._fields.items() if not field.errors}
+    person = valid.get("person")
+    filters = AuditFilters(
+        person=int(person) if person and str(person).isdigit() else None, case=valid.get("case") or None,
+        action=valid.get("action") or None, date_from=valid.get("date_from"), date_to=valid.get("date_to"))
+    args = {name: request.args[name] for name in form._fields if request.args.get(name)}
+    return form, filters, args
+
+
 @bp.route("/admin/audit")
 @admin_only
 def audit_log():
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc())
-    if request.args.get("object"):
+    form, filters, args = _audit_filters()
+    if request.args.get("object"):  # older links: ?object=case:C-2026-00042
         object_type, _, object_id = request.args["object"].partition(":")
-        query = query.where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-    page = db.paginate(query, page=page_number(request.args.get("page")), per_page=50, error_out=False)
-    return render_template("admin/audit.html", page=page)
+        if object_type == "case":
+            filters.case = object_id
+            args["case"] = form.case.data = object_id
+    page = db.paginate(filtered_query(filters), page=page_number(request.args.get("page")), per_page=50,
+                       error_out=False)
+    return render_template("admin/audit.html", page=page, events=present(page.items), form=form, args=args,
+                           filtered=any(vars(filters).values()))
+
+
+@bp.route("/admin/audit/export.csv")
+@admin_only
+def export_audit():
+    """The filtered events as a CSV file (cells defused for spreadsheets). The export is itself audited."""
+    _, filters, args = _audit_filters()
+    query = filtered_query(filters)
+    count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    audit.record("audit.export", None, events=count, filters=args or "none")
+    db.session.commit()
+    events = db.session.scalars(query.execution_options(yield_per=500))
+    response = Response(stream_with_context(audit_view.as_csv(events)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-{date.today().isoformat()}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/admin/audit/cases/<reference>/complainant-views")
+@editor_only
+def complainant_views(reference):
+    """Who has seen this case's complainant details, and when (editors and admins)."""
+    case = db.session.scalar(select(Case).where(Case.reference == reference))
+    require(case is not None)
+    query = (select(AuditEvent).where(AuditEvent.action == COMPLAINANT_VIEW, AuditEvent.object_type == "case",
+                                      AuditEvent.object_id == case.reference)
+             .order_by(AuditEvent.seq.desc()))
+    page = db.paginate(query, page=page_number(request.args.get("page")), per_page=100, error_out=False)
+    people = db.session.execute(
+        select(AuditEvent.actor_label, func.count(), func.max(AuditEvent.created_at))
+        .where(AuditEvent.action == COMPLAINANT_VIEW, AuditEvent.object_type == "case",
+               AuditEvent.object_id == case.reference)
+        .group_by(AuditEvent.actor_label).order_by(func.max(AuditEvent.created_at).desc())).all()
+    return render_template("admin/complainant_views.html", case=case, page=page, events=present(page.items),
+                           people=people)
 
 
 @bp.route("/admin/audit/verify", methods=["POST"])

@@ -37,7 +37,10 @@ LAYOUTS = {
 # Without these a row cannot become a case; the other columns are used when present.
 REQUIRED = ["Complaint ID", "Date received", "Company", "Product", "Issue"]
 
+# "Consumer consent provided?" is the consumer's consent to the CFPB publishing the narrative, never
+# consent to be named: imported cases get consent_to_publish False and a line on their timeline.
 CONSENT_GIVEN = "Consent provided"
+NARRATIVE_CONSENT_NOTE = "The consumer agreed to the CFPB publishing the narrative."
 FINANCIAL_WORDS = ("mortgage", "credit", "loan", "bank", "account", "money transfer", "prepaid", "payday", "card",
                    "financial")
 
@@ -122,12 +125,14 @@ class CfpbMapper:
         via = get("Submitted via")
         timeline = f"Imported from the CFPB Consumer Complaint Database, complaint {complaint_id}" + (
             f", submitted via {via}." if via else ".")
+        if get("Consumer consent provided?") == CONSENT_GIVEN:
+            timeline += f" {NARRATIVE_CONSENT_NOTE}"
         row = NewCase(
             source_ref=source_ref, business_name=company, title=_joined(issue, sub_issue), narrative=narrative,
             date_received=received, category=category_for(product), timeline_body=timeline,
             complainant_name=f"CFPB complainant {complaint_id}",
             complainant_address=" ".join(f"{get('State')} {get('ZIP code')}".split()) or None,
-            consent_to_publish=get("Consumer consent provided?") == CONSENT_GIVEN, tags=tags,
+            consent_to_publish=False, tags=tags,
         )
         response = get("Company response to consumer")
         sent_on = parse_date(get("Date sent to company"), us_dates=True)

@@ -11,7 +11,7 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditEvent(db.Model):
-    """One thing that happened. Rows form a SHA-256 hash chain in `seq` order; see audit.py."""
+    """One thing that happened. Rows form an HMAC-SHA256 hash chain in `seq` order; see audit.py."""
 
     __tablename__ = "audit_events"
 
@@ -39,6 +39,9 @@ class AuditChainHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    # The fingerprint of the key the chain was last extended with (audit.key_id): a server with
+    # another key is told so instead of finding every event "altered". Not a secret.
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 @event.listens_for(AuditEvent, "before_update")
