@@ -92,7 +92,7 @@ def test_consent_lets_the_complainant_be_named(worked_case, login):
 
 
 def test_every_evidence_hash_is_printed_and_photos_are_embedded(worked_case, login):
-    data = export(login("eve"), worked_case, "bbb")
+    data = export(login("eve"), worked_case, "bbb", with_photos="y")
     text = pdf_text(data).replace("\n", "").replace(" ", "")
     kept = db.session.scalars(select(Evidence).where(Evidence.withdrawn_at.is_(None))).all()
     for item in kept:
@@ -100,6 +100,9 @@ def test_every_evidence_hash_is_printed_and_photos_are_embedded(worked_case, log
     reader = PdfReader(io.BytesIO(data))
     images = {image.data for page in reader.pages for image in page.images}  # pages share resources
     assert len(images) == 1  # the photo; the withdrawn PNG is left out
+    # Without consent, photos are left out of an outside dossier unless the editor asks for them.
+    reader = PdfReader(io.BytesIO(export(login("eve"), worked_case, "bbb")))
+    assert not [image for page in reader.pages for image in page.images]
 
 
 def test_page_numbers_match_the_page_count(worked_case, login):
@@ -256,7 +259,8 @@ def test_outside_dossiers_name_no_staff_and_keep_status_comments_internal(worked
 def test_no_dossier_is_issued_when_a_stored_file_is_missing(worked_case, login):
     photo = db.session.scalar(select(Evidence).where(Evidence.original_name == "leak.jpg"))
     EvidenceStore(current_app.config["EVIDENCE_DIR"]).derived_path(photo.sha256, "print").unlink()
-    response = login("eve").post(f"/cases/{worked_case}/dossier", data={"audience": "bbb"}, follow_redirects=True)
+    response = login("eve").post(f"/cases/{worked_case}/dossier", data={"audience": "bbb", "with_photos": "y"},
+                                 follow_redirects=True)
     assert "stored evidence file(s) are missing" in response.get_data(as_text=True)
     assert db.session.scalars(select(Dossier).where(Dossier.state == "ready")).all() == []
 

@@ -25,6 +25,7 @@ from .services import (
     change_status,
     create_case,
     log_complainant_view,
+    consent_warning,
     merge_cases,
     record_business_response,
     update_case,
@@ -138,7 +139,8 @@ def complainant(reference):
     return _render_detail(case, show_complainant=True)
 
 
-def _render_detail(case, show_complainant=False, note_form=None, response_form=None, merge_form=None):
+def _render_detail(case, show_complainant=False, note_form=None, response_form=None, merge_form=None,
+                   merge_consent_differs=False):
     moves = [(target, ACTION_LABELS[target]) for target in TRANSITIONS[case.status_enum]
              if can_move_case(current_user, case, target)]
     assign_form = None
@@ -151,6 +153,7 @@ def _render_detail(case, show_complainant=False, note_form=None, response_form=N
         note_form=note_form or NoteForm(), response_form=response_form or ResponseForm(),
         upload_form=UploadForm(), can_edit=can_edit_case(current_user, case), show_complainant=show_complainant,
         merge_form=merge_form or (MergeForm() if current_user.is_editor else None),
+        merge_consent_differs=merge_consent_differs,
     )
 
 
@@ -257,6 +260,9 @@ def merge(reference):
         survivor = db.session.scalar(db.select(Case).where(Case.reference == form.survivor.data.upper()))
         if survivor is None:
             form.survivor.errors.append(f"There is no case {form.survivor.data.upper()}.")
+        elif survivor.consent_to_publish != duplicate.consent_to_publish and not request.form.get("consent_understood"):
+            form.survivor.errors.append(consent_warning(duplicate, survivor))
+            return _render_detail(duplicate, merge_form=form, merge_consent_differs=True), 422
         else:
             try:
                 merge_cases(duplicate, survivor, current_user)

@@ -95,10 +95,13 @@ def update_case(case: Case, data: dict) -> list[str]:
     if business.id != case.business_id:
         case.business = business
         changed.append("business")
+    details = {}
     for field in CASE_FIELDS:
         value = _clean(data.get(field))
         if field == "consent_to_publish":
             value = bool(value)
+            if case.consent_to_publish != value:  # who changed consent, from what to what, is kept
+                details["consent_to_publish"] = {"from": case.consent_to_publish, "to": value}
         if getattr(case, field) != value:
             setattr(case, field, value)
             changed.append(field)
@@ -107,7 +110,7 @@ def update_case(case: Case, data: dict) -> list[str]:
         _set_tags(case, tags)
         changed.append("tags")
     if changed:
-        audit.record("case.update", case, fields=changed)
+        audit.record("case.update", case, fields=changed, **details)
     return changed
 
 
@@ -185,6 +188,16 @@ class MergeError(ValueError):
     """A merge that cannot be done (the same case, or a case already merged away)."""
 
 
+def consent_warning(duplicate: Case, survivor: Case) -> str:
+    """Said before merging two cases whose complainants decided differently about being named."""
+    def said(case):
+        return "consented to be named" if case.consent_to_publish else "did not consent to be named"
+
+    return (f"The complainant of {duplicate.reference} {said(duplicate)}; the complainant of {survivor.reference} "
+            f"{said(survivor)}. After the merge each timeline entry and evidence file keeps its own complainant's "
+            f"consent, and outside dossiers withhold the identity of whoever did not consent. Tick the box to merge.")
+
+
 def merge_cases(duplicate: Case, survivor: Case, actor: User) -> None:
     """Fold `duplicate` into `survivor`: its timeline, evidence and tags move over, and the
     duplicate stays behind, closed, as a pointer whose address leads to the survivor."""
@@ -194,9 +207,13 @@ def merge_cases(duplicate: Case, survivor: Case, actor: User) -> None:
         if case.merged_into_id is not None:
             raise MergeError(f"{case.reference} was already merged into another case.")
     moved_evidence = [item.id for item in duplicate.evidence]
+    # Each moved item keeps the complainant it came from: outside dossiers of the survivor still
+    # decide by that complainant's consent (an item merged in earlier keeps its first origin).
     for entry in list(duplicate.timeline):
+        entry.origin_case = entry.origin_case or duplicate
         entry.case = survivor
     for item in list(duplicate.evidence):
+        item.origin_case = item.origin_case or duplicate
         item.case = survivor
         audit.record("evidence.move", item, actor=actor, from_case=duplicate.reference, to_case=survivor.reference)
     _set_tags(survivor, sorted(set(survivor.tag_names) | set(duplicate.tag_names)))

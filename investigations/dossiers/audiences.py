@@ -1,14 +1,23 @@
 """Who a dossier is for decides what it shows: the one place for those rules.
 
 Internal dossiers show everything. Dossiers for a news outlet or for the BBB / a regulator
-leave out internal timeline entries and withdrawn evidence, name no staff, and name the
-complainant only where the complainant consented to it. Without that consent, evidence is
-listed by number and type (file names and captions often name people or places) and no
-original file is attached (originals keep their names, contents and photo locations).
+leave out internal timeline entries and withdrawn evidence, name no staff, and name a
+complainant only where that complainant consented. Consent follows each item: a timeline entry
+or file merged in from another case keeps the consent of the case it came from.
+
+For outside audiences every printed text goes through a Redactor (redaction.py) built from the
+identities of the complainants who did not consent, plus the words the editor chose to withhold.
+A file whose complainant did not consent is listed by number and type (names and captions often
+name people or places), its photo is left out unless the editor asks for photos, and its original
+is not attached (originals keep their names, contents and photo locations) — each unless an
+editor released that part on a recorded basis (EvidenceRelease).
 """
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from ..evidence.services import download_name
 from ..models import Case, Evidence, TimelineEntry
+from .redaction import NO_REDACTION, Identity, Redactor
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,41 @@ NEWS = Audience("news", "News outlet", "Confidential: for the named news outlet"
 BBB = Audience("bbb", "BBB / regulator", "Confidential: for regulatory review", False, False, False)
 AUDIENCES = {audience.key: audience for audience in (INTERNAL, NEWS, BBB)}
 
+
+@dataclass(frozen=True)
+class Choices:
+    """What the editor chose on the export page beyond the audience."""
+
+    withheld_words: tuple[str, ...] = ()
+    with_photos: bool = False  # photos of files whose complainant did not consent
+
+
+def complainant_cases(case: Case) -> list[Case]:
+    """The case and every case merged into it (directly or through another merge): each had a
+    complainant whose identity may appear in what was moved over."""
+    found, todo = [case], [case]
+    while todo:
+        current = todo.pop()
+        for item in [*current.timeline, *current.evidence]:
+            origin = item.origin_case
+            if origin is not None and origin not in found:
+                found.append(origin)
+                todo.append(origin)
+        for merged in _merged_into(current):
+            if merged not in found:
+                found.append(merged)
+                todo.append(merged)
+    return found
+
+
+def _merged_into(case: Case) -> list[Case]:
+    from sqlalchemy import select
+
+    from ..extensions import db
+
+    return list(db.session.scalars(select(Case).where(Case.merged_into_id == case.id)))
+
+
 @dataclass
 class CaseContent:
     """What one case's section of a dossier contains for one audience."""
@@ -39,32 +83,59 @@ class CaseContent:
     show_complainant: bool
     timeline: list[TimelineEntry]
     evidence: list[Evidence]
+    redactor: Redactor = field(default_factory=Redactor)
+    choices: Choices = field(default_factory=Choices)
     omitted: list[str] = field(default_factory=list)  # said to the exporter before downloading
+
+    def text(self, value: str | None) -> str:
+        """Any free text of the case as this audience may read it."""
+        return self.redactor.redact(value) if self.audience.is_outside else (value or "")
+
+    @property
+    def title(self) -> str:
+        return self.text(self.case.title)
+
+    def _consented(self, item: Evidence) -> bool:
+        return self.audience.complainant_without_consent or item.complainant_case.consent_to_publish
+
+    def may_show(self, item: Evidence, part: str) -> bool:
+        """Whether `part` ("caption", "file_name", "original") of a file may be shown to this audience."""
+        return self._consented(item) or item.released(part) is not None
+
+    def show_photo(self, item: Evidence) -> bool:
+        return item.has_thumbnail and (self._consented(item) or self.choices.with_photos)
 
     @property
     def photos(self) -> list[Evidence]:
-        return [item for item in self.evidence if item.has_thumbnail]
+        return [item for item in self.evidence if self.show_photo(item)]
 
     @property
-    def name_evidence(self) -> bool:
-        """Whether file names and captions may be printed (they often name the complainant)."""
-        return self.show_complainant
-
-    @property
-    def may_attach_originals(self) -> bool:
-        return self.show_complainant
+    def originals(self) -> list[Evidence]:
+        return [item for item in self.evidence if self.may_show(item, "original")]
 
     def evidence_title(self, item: Evidence, number: int) -> str:
-        return item.original_name if self.name_evidence else f"Evidence {number} ({item.type_label})"
+        if self.may_show(item, "file_name"):
+            return self.text(item.original_name)
+        return f"Evidence {number} ({item.type_label})"
+
+    def attachment_name(self, item: Evidence, number: int) -> str:
+        """The name an attached original carries: its safe download name, or a number and its type."""
+        name = download_name(item)
+        if self.may_show(item, "file_name"):
+            return self.text(name)
+        return f"evidence-{number}{Path(name).suffix}"
+
+    def caption(self, item: Evidence) -> str:
+        return self.text(item.caption) if item.caption and self.may_show(item, "caption") else ""
 
     def entry_text(self, entry: TimelineEntry) -> str:
         """Outside recipients read what happened, not who in the newsroom did it."""
         if self.audience.is_outside and entry.kind == "created":
             return "Complaint received."
-        return entry.body
+        return self.text(entry.body)
 
 
-def case_content(case: Case, audience: Audience) -> CaseContent:
+def case_content(case: Case, audience: Audience, choices: Choices = Choices()) -> CaseContent:
     timeline = sorted(case.timeline, key=lambda entry: (entry.occurred_at, entry.id))
     evidence = list(case.evidence)
     omitted = []
@@ -78,9 +149,59 @@ def case_content(case: Case, audience: Audience) -> CaseContent:
         evidence = [item for item in evidence if not item.is_withdrawn]
         if withdrawn:
             omitted.append(f"{len(withdrawn)} withdrawn evidence file{'' if len(withdrawn) == 1 else 's'}")
+    redactor = NO_REDACTION
     show_complainant = audience.complainant_without_consent or case.consent_to_publish
-    if not show_complainant:
-        omitted.append("the complainant's name and contact details (no consent to be named)")
-        if evidence:
-            omitted.append("evidence file names and captions (files are listed by number and type)")
-    return CaseContent(case, audience, show_complainant, timeline, evidence, omitted)
+    if audience.is_outside:
+        hidden = [other for other in complainant_cases(case) if not other.consent_to_publish]
+        redactor = Redactor([Identity.of_case(other) for other in hidden], list(choices.withheld_words))
+        if not show_complainant:
+            omitted.append("the complainant's name and contact details (no consent to be named), "
+                           "also wherever they are written in the case's text")
+        if any(other is not case for other in hidden):
+            omitted.append("the identity of the complainant of a case merged into this one (no consent)")
+        if choices.withheld_words:
+            omitted.append(f"{len(choices.withheld_words)} word{'s' if len(choices.withheld_words) > 1 else ''} "
+                           f"you chose to withhold")
+    content = CaseContent(case, audience, show_complainant, timeline, evidence, redactor, choices, omitted)
+    unnamed = [item for item in evidence if not content.may_show(item, "file_name")]
+    if unnamed:
+        omitted.append(f"the names and captions of {len(unnamed)} evidence file{'s' if len(unnamed) > 1 else ''} "
+                       f"(listed by number and type)")
+    no_photo = [item for item in evidence if item.has_thumbnail and not content.show_photo(item)]
+    if no_photo:
+        omitted.append(f"{len(no_photo)} photo{'s' if len(no_photo) > 1 else ''} of a complainant who did not consent")
+    return content
+
+
+@dataclass
+class WithheldField:
+    """One field of the case as the export page shows it: where, and the text as it will print."""
+
+    label: str
+    redacted: str
+    matches: int
+
+
+def withheld_fields(content: CaseContent) -> list[WithheldField]:
+    """Every printed field in which something will be withheld, for the export page's preview."""
+    case, found = content.case, []
+
+    def check(label: str, value: str | None):
+        if value and content.audience.is_outside:
+            spans = content.redactor.spans(value)
+            if spans:
+                found.append(WithheldField(label, content.redactor.redact(value), len(spans)))
+
+    check("Title", case.title)
+    check("The complaint", case.narrative)
+    check("Resolution sought", case.desired_resolution)
+    check("The business's response", case.business_response)
+    for entry in content.timeline:
+        if entry.kind != "created":
+            check(f"Timeline, {entry.kind_label.lower()} of {entry.occurred_at:%-d %b %Y}", entry.body)
+    for number, item in enumerate(content.evidence, start=1):
+        if content.may_show(item, "file_name"):
+            check(f"Evidence {number}, file name", item.original_name)
+        if item.caption and content.may_show(item, "caption"):
+            check(f"Evidence {number}, caption", item.caption)
+    return found

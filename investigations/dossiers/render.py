@@ -21,7 +21,6 @@ except OSError as error:  # WeasyPrint loads Pango when imported; the rest of th
     UNAVAILABLE = ("PDF dossiers need the Pango library on this server (apt-get install libpango-1.0-0 "
                    f"libpangoft2-1.0-0): {error}")
 
-from ..evidence.services import download_name
 from ..spreadsheets import spreadsheet_safe
 from ..storage import EvidenceStore
 
@@ -97,17 +96,18 @@ class RenderedPDF:
     warnings: list[str] = field(default_factory=list)
 
 
-def _attachment_name(item) -> str:
-    return re.sub(r"[^\w.\- ]+", "_", f"{item.id}-{download_name(item)}")
+def _attachment_name(item, shown_name: str) -> str:
+    """The file name inside the PDF: the evidence id and the name the audience may read."""
+    return re.sub(r"[^\w.\- ]+", "_", f"{item.id}-{shown_name}")
 
 
-def _manifest(evidence_items) -> bytes:
+def _manifest(originals) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["attachment", "original_name", "type", "size_bytes", "sha256"])
-    for item in evidence_items:
+    writer.writerow(["attachment", "name", "type", "size_bytes", "sha256"])
+    for item, shown_name in originals:
         writer.writerow([spreadsheet_safe(str(value)) for value in (
-            _attachment_name(item), item.original_name, item.media_type, item.size, item.sha256)])
+            _attachment_name(item, shown_name), shown_name, item.media_type, item.size, item.sha256)])
     return out.getvalue().encode()
 
 
@@ -120,8 +120,8 @@ class MissingEvidence(DossierError):
 
 
 def render_pdf(template: str, evidence_items: list, originals: list = (), **context) -> RenderedPDF:
-    """Render a dossier template to PDF. Only the given evidence can be embedded; `originals` are
-    attached as files with a manifest of their hashes."""
+    """Render a dossier template to PDF. Only the given evidence can be embedded; `originals`,
+    (file, name to show) pairs, are attached as files with a manifest of their hashes."""
     if UNAVAILABLE:
         raise DossierError(UNAVAILABLE)
     store = EvidenceStore(current_app.config["EVIDENCE_DIR"])
@@ -131,9 +131,9 @@ def render_pdf(template: str, evidence_items: list, originals: list = (), **cont
     attachments = []
     if originals:
         attachments = [
-            Attachment(url=original_url(item.sha256), url_fetcher=fetcher, name=_attachment_name(item),
+            Attachment(url=original_url(item.sha256), url_fetcher=fetcher, name=_attachment_name(item, shown_name),
                        description=f"{item.type_label}, SHA-256 {item.sha256}")
-            for item in originals
+            for item, shown_name in originals
         ]
         attachments.append(Attachment(string=_manifest(originals), name="manifest.csv",
                                       description="Names, types, sizes and SHA-256 of the attached files"))

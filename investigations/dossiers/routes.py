@@ -4,12 +4,14 @@ from flask_login import current_user
 from ..businesses.services import complaint_pattern, get_business_by_slug
 from ..cases.queries import get_visible_case
 from ..extensions import db
-from ..models import Dossier
+from ..models import Dossier, Evidence
 from ..permissions import can_view_case, editor_only, require, signed_in
 from . import bp
-from .audiences import AUDIENCES, case_content
-from .forms import DossierForm, VerifyForm
+from .audiences import AUDIENCES, NEWS, Choices, case_content, withheld_fields
+from .forms import DossierForm, ReleaseForm, VerifyForm, withheld_word_list
 from .render import DossierError
+from .redaction import highlighted
+from .releases import release_parts, withdraw_release
 from .services import (
     dossier_path,
     give_up_if_stale,
@@ -21,14 +23,31 @@ from .services import (
 )
 
 
+def _choices(form: DossierForm) -> Choices:
+    return Choices(withheld_word_list(form.withheld_words.data), bool(form.with_photos.data))
+
+
+def _left_out(cases, choices: Choices) -> dict[str, list[str]]:
+    """For each audience, what its dossier leaves out, said once per kind ("3 cases: …")."""
+    previews = {}
+    for key, audience in AUDIENCES.items():
+        counts: dict[str, int] = {}
+        for case in cases:
+            for item in case_content(case, audience, choices).omitted:
+                counts[item] = counts.get(item, 0) + 1
+        previews[key] = [item if len(cases) == 1 else f"{n} case{'s' if n > 1 else ''}: {item}"
+                         for item, n in counts.items()]
+    return previews
+
+
 @bp.route("/cases/<reference>/dossier", methods=["GET", "POST"])
 @signed_in
 def case_dossier(reference):
     case = get_visible_case(reference, current_user)
     form = DossierForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not form.preview.data:
         dossier = start_dossier(AUDIENCES[form.audience.data], current_user, case=case,
-                                with_originals=form.with_originals.data)
+                                with_originals=form.with_originals.data, choices=_choices(form))
         try:
             issue_now(dossier)
         except DossierError as error:
@@ -36,9 +55,45 @@ def case_dossier(reference):
             flash(str(error), "error")
             return redirect(url_for("cases.detail", reference=case.reference))
         return send_dossier(dossier)
-    previews = {key: case_content(case, audience).omitted for key, audience in AUDIENCES.items()}
+    choices = _choices(form) if not form.errors else Choices()
+    outside = case_content(case, NEWS, choices)
+    releasable = [(number, item) for number, item in enumerate(outside.evidence, start=1)
+                  if not item.complainant_case.consent_to_publish]
     return render_template("dossiers/export.html", form=form, subject=case.reference, title=case.title,
-                           previews=previews, back=url_for("cases.detail", reference=case.reference))
+                           previews=_left_out([case], choices), withheld=withheld_fields(outside),
+                           highlighted=highlighted, releasable=releasable, release_form=ReleaseForm(formdata=None),
+                           case=case, back=url_for("cases.detail", reference=case.reference))
+
+
+@bp.route("/cases/<reference>/dossier/releases/<int:evidence_id>", methods=["POST"])
+@editor_only
+def release(reference, evidence_id):
+    """Let outside dossiers show parts of one file whose complainant did not consent to be named."""
+    case = get_visible_case(reference, current_user)
+    item = db.session.get(Evidence, evidence_id)
+    require(item is not None and item.case_id == case.id)
+    form = ReleaseForm()
+    parts = [part for part in ("caption", "file_name", "original") if getattr(form, part).data]
+    if not form.validate_on_submit() or not parts:
+        problems = [error for errors in form.errors.values() for error in errors]
+        flash(" ".join(problems) or "Tick at least one part of the file to release.", "error")
+    else:
+        release_parts(item, parts, form.basis.data, current_user)
+        db.session.commit()
+        flash("Released for outside dossiers: recorded with your name and the basis you gave.", "success")
+    return redirect(url_for("dossiers.case_dossier", reference=case.reference) + "#releases")
+
+
+@bp.route("/cases/<reference>/dossier/releases/<int:evidence_id>/<part>/withdraw", methods=["POST"])
+@editor_only
+def withdraw(reference, evidence_id, part):
+    case = get_visible_case(reference, current_user)
+    item = db.session.get(Evidence, evidence_id)
+    require(item is not None and item.case_id == case.id and item.released(part) is not None)
+    withdraw_release(item, part, current_user)
+    db.session.commit()
+    flash("The release was withdrawn: outside dossiers withhold that part again.", "success")
+    return redirect(url_for("dossiers.case_dossier", reference=case.reference) + "#releases")
 
 
 @bp.route("/businesses/<slug>/dossier", methods=["GET", "POST"])
@@ -49,18 +104,18 @@ def business_dossier(slug):
     if not business.current_cases:
         flash("There are no cases against this business yet.", "info")
         return redirect(url_for("businesses.detail", slug=business.slug))
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not form.preview.data:
         dossier = start_dossier(AUDIENCES[form.audience.data], current_user, business=business,
-                                with_originals=form.with_originals.data)
+                                with_originals=form.with_originals.data, choices=_choices(form))
         db.session.commit()
         issue_in_background(dossier.id)
         return redirect(url_for("dossiers.status", dossier_id=dossier.id))
-    previews = {}
-    for key, audience in AUDIENCES.items():
-        left_out = [f"{c.reference}: {item}" for c in business.current_cases for item in case_content(c, audience).omitted]
-        previews[key] = left_out
+    choices = _choices(form) if not form.errors else Choices()
+    withheld = [(content.case, fields) for content in (case_content(c, NEWS, choices) for c in business.current_cases)
+                if (fields := withheld_fields(content))]
     return render_template("dossiers/export.html", form=form, subject=business.name,
-                           title=f"{len(business.current_cases)} cases", previews=previews,
+                           title=f"{len(business.current_cases)} cases", previews=_left_out(business.current_cases, choices),
+                           withheld_by_case=withheld, highlighted=highlighted,
                            pattern=complaint_pattern(business.current_cases),
                            back=url_for("businesses.detail", slug=business.slug))
 

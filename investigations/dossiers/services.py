@@ -19,7 +19,7 @@ from ..cases.services import add_timeline
 from ..extensions import db
 from ..models import Business, Case, Dossier, DossierState, User, utcnow
 from ..models.cases import TimelineKind
-from .audiences import AUDIENCES, Audience, case_content
+from .audiences import AUDIENCES, Audience, Choices, case_content
 from .render import render_pdf
 
 
@@ -44,8 +44,10 @@ def send_dossier(dossier: Dossier):
 
 
 def start_dossier(audience: Audience, actor: User | None, case: Case | None = None,
-                  business: Business | None = None, with_originals: bool = False) -> Dossier:
+                  business: Business | None = None, with_originals: bool = False,
+                  choices: Choices = Choices()) -> Dossier:
     dossier = Dossier(case=case, business=business, audience=audience.key, with_originals=with_originals,
+                      with_photos=choices.with_photos, withheld_words="\n".join(choices.withheld_words) or None,
                       issued_by=actor, issued_by_label=actor.email if actor else "command line",
                       state=DossierState.RENDERING.value)
     db.session.add(dossier)
@@ -80,10 +82,12 @@ def render_dossier(dossier: Dossier) -> bytes:
         cases = [dossier.case]
     else:
         cases = sorted(dossier.business.current_cases, key=lambda case: (case.date_received, case.id))
-    contents = [case_content(case, audience) for case in cases]
+    choices = dossier_choices(dossier)
+    contents = [case_content(case, audience, choices) for case in cases]
     evidence = [item for content in contents for item in content.evidence]
-    originals = [item for content in contents if content.may_attach_originals for item in content.evidence] \
-        if dossier.with_originals else []
+    # (file, the name it is attached under): the name as this audience may read it
+    originals = [(item, content.attachment_name(item, content.evidence.index(item) + 1))
+                 for content in contents for item in content.originals] if dossier.with_originals else []
     if dossier.case is not None:
         rendered = render_pdf("dossiers/case.html", evidence, originals, content=contents[0],
                               **_common_context(dossier, audience))
@@ -99,7 +103,8 @@ def render_dossier(dossier: Dossier) -> bytes:
     subject = dossier.case or dossier.business
     audit.record("dossier.export", subject, actor=dossier.issued_by, actor_label=dossier.issued_by_label,
                  dossier=dossier.id, audience=audience.key, sha256=dossier.sha256, pages=dossier.pages,
-                 with_originals=dossier.with_originals)
+                 with_originals=dossier.with_originals, with_photos=dossier.with_photos,
+                 withheld_words=dossier.withheld_word_list)
     for item in evidence:
         audit.record("evidence.export", item, actor=dossier.issued_by, actor_label=dossier.issued_by_label,
                      via=f"dossier {dossier.id}", audience=audience.key)
@@ -109,6 +114,10 @@ def render_dossier(dossier: Dossier) -> bytes:
                      f"{what} (#{dossier.id}, {audience.label}) was exported by {dossier.issued_by.display_name if dossier.issued_by else dossier.issued_by_label}; "
                      f"SHA-256 {dossier.sha256}.", dossier.issued_by)
     return rendered.data
+
+
+def dossier_choices(dossier: Dossier) -> Choices:
+    return Choices(tuple(dossier.withheld_word_list), dossier.with_photos)
 
 
 def issue_now(dossier: Dossier) -> bytes:

@@ -162,12 +162,13 @@ class Case(db.Model):
     )
     timeline: Mapped[list["TimelineEntry"]] = relationship(
         back_populates="case",
+        foreign_keys="TimelineEntry.case_id",
         cascade="all, delete-orphan",
         order_by="(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())",
     )
 
     evidence: Mapped[list["Evidence"]] = relationship(  # noqa: F821
-        back_populates="case", order_by="Evidence.uploaded_at, Evidence.id"
+        back_populates="case", order_by="Evidence.uploaded_at, Evidence.id", foreign_keys="Evidence.case_id"
     )
 
     @property
@@ -237,7 +238,12 @@ class TimelineEntry(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    case: Mapped[Case] = relationship(back_populates="timeline")
+    # Set when a merge brought the entry here: the case it was written on, whose complainant's
+    # consent still decides what outside dossiers may print of it.
+    origin_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+    case: Mapped[Case] = relationship(back_populates="timeline", foreign_keys=[case_id])
+    origin_case: Mapped[Case | None] = relationship(foreign_keys=[origin_case_id])
     author: Mapped[User | None] = relationship()
 
     @property

@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -28,6 +28,10 @@ class Dossier(db.Model):
     business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
     audience: Mapped[str] = mapped_column(String(20))
     with_originals: Mapped[bool] = mapped_column(default=False)
+    # Outside dossiers: photos of files whose complainant did not consent are left out unless asked for.
+    with_photos: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Words the editor asked to withhold besides the complainant's identity, one per line.
+    withheld_words: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(10), default=DossierState.RENDERING.value)
     error: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -49,3 +53,7 @@ class Dossier(db.Model):
     @property
     def is_ready(self) -> bool:
         return self.state == DossierState.READY.value
+
+    @property
+    def withheld_word_list(self) -> list[str]:
+        return [word for word in (self.withheld_words or "").splitlines() if word.strip()]

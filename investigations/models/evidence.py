@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -58,7 +58,13 @@ class Evidence(db.Model):
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
-    case: Mapped[Case] = relationship(back_populates="evidence")
+    # Set when a merge brought the file here: the case it was uploaded to, whose complainant's
+    # consent still decides whether outside dossiers may name or attach it.
+    origin_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+    case: Mapped[Case] = relationship(back_populates="evidence", foreign_keys=[case_id])
+    origin_case: Mapped[Case | None] = relationship(foreign_keys=[origin_case_id])
+    releases: Mapped[list["EvidenceRelease"]] = relationship(back_populates="evidence", cascade="all, delete-orphan")
     uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
 
@@ -69,3 +75,40 @@ class Evidence(db.Model):
     @property
     def extraction_label(self) -> str:
         return ExtractionState(self.extraction_state).label
+
+    @property
+    def complainant_case(self) -> Case:
+        """The case whose complainant this file came from (its own case unless merged in)."""
+        return self.origin_case or self.case
+
+    def released(self, part: str) -> "EvidenceRelease | None":
+        return next((release for release in self.releases if release.part == part), None)
+
+
+RELEASE_PARTS = {
+    "caption": "its caption",
+    "file_name": "its file name",
+    "original": "the original file",
+}
+
+
+class EvidenceRelease(db.Model):
+    """An editor's decision that outside dossiers may show part of a file whose complainant did not
+    consent to be named, because the complainant agreed to that referral: who, when, on what basis."""
+
+    __tablename__ = "evidence_releases"
+    __table_args__ = (UniqueConstraint("evidence_id", "part", name="uq_evidence_releases_evidence_id_part"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"), index=True)
+    part: Mapped[str] = mapped_column(String(20))  # a key of RELEASE_PARTS
+    basis: Mapped[str] = mapped_column(Text)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    evidence: Mapped[Evidence] = relationship(back_populates="releases")
+    released_by: Mapped[User] = relationship()
+
+    @property
+    def part_label(self) -> str:
+        return RELEASE_PARTS[self.part]

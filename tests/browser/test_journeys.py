@@ -241,6 +241,15 @@ def test_an_editor_exports_the_bbb_dossier_and_the_pdf_downloads(page, filed_cas
     expect(page.get_by_role("heading", name=f"Export a dossier of {filed_case.reference}")).to_be_visible()
     page.get_by_label("BBB / regulator").check()
     expect(page.get_by_label("BBB / regulator")).to_be_checked()
+    # The editor withholds a word and previews what the BBB will not see, field by field.
+    page.get_by_label("Also withhold these words from a news or BBB dossier").fill("shop")
+    page.get_by_role("button", name="Preview what is withheld").click()
+    preview = page.locator("table.withheld-preview")
+    expect(preview.get_by_role("row").filter(has_text="The complaint")).to_contain_text(
+        "the [withheld] refused a refund")
+    expect(preview.locator("mark.withheld")).to_have_text(["[withheld]"])
+    expect(page.get_by_label("BBB / regulator")).to_be_checked()
+    expect(page.get_by_label("Also withhold these words from a news or BBB dossier")).to_have_value("shop")
 
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("button", name="Export PDF").click()
@@ -253,6 +262,7 @@ def test_an_editor_exports_the_bbb_dossier_and_the_pdf_downloads(page, filed_cas
     text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
     assert filed_case.reference in text
     assert COMPLAINANT not in text and "kettle.jpg" not in text  # the BBB sees neither without consent
+    assert "shop" not in text and "[withheld]" in text
 
     page.goto(filed_case.path)
     entry = page.locator("#timeline li").filter(has_text="BBB / regulator")
