@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve test test-postgres migrate lint clean
+.PHONY: run serve production-settings test test-postgres migrate lint clean
 
 $(BIN)/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11 or python3)."; exit 1; }
@@ -29,10 +29,16 @@ run: migrate
 
 # Production-style serving: gunicorn with several worker processes on the same configuration
 # (environment variables; see README "Deployment"). Put a TLS proxy in front of it.
+# It refuses to start (before touching the database) unless SECRET_KEY is set and APP_ENV=production:
+# see production_settings_missing in gunicorn.conf.py.
 WORKERS ?= 4
-serve: migrate
+serve: production-settings
+	@$(MAKE) --no-print-directory migrate
 	$(FLASK) users ensure-admin
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 120 --access-logfile - app:app
+
+production-settings:
+	@$(or $(PYTHON),python3) -c 'import runpy; runpy.run_path("gunicorn.conf.py")["refuse_unless_production"]()'
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,5 @@
 """The investigations case manager: create_app() builds the Flask application."""
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -33,9 +34,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     cli.init_app(app)
     app.before_request(enforce_route_access)
     security.init_app(app)
-    if app.config.get("PROXY_FIX_X_FOR"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    configure_proxy(app)
     return app
+
+
+def configure_proxy(app: Flask) -> None:
+    """Client addresses (audit trail, rate limits, session protection) are request.remote_addr.
+    Behind PROXY_FIX_X_FOR trusted proxies, ProxyFix takes it from that many X-Forwarded-For hops
+    (counted from the right, so an address the client sent is never used) and the scheme from
+    X-Forwarded-Proto; without it, forwarding headers are ignored."""
+    hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if hops < 0:
+        raise RuntimeError("PROXY_FIX_X_FOR is the number of proxies in front of the app: 0 or more.")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1)
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -59,17 +71,16 @@ def configure_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     configure_sqlite()
 
-    @login_manager.user_loader
-    def load_user(session_user_id: str):
-        """Sessions carry "id:version"; a password change or reset raises the version and ends them."""
-        user_id, _, version = session_user_id.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(models.User, int(user_id))
-        if user is None or not user.active or user.session_version != int(version):
-            return None
-        return user
+    # Sign-ins are server-side sessions (auth/sessions.py): the cookies' user id is a session's
+    # token, refused once that session has ended, idled out or outlived SESSION_LIFETIME_HOURS.
+    from .auth import sessions
 
+    login_manager.user_loader(sessions.load_user)
+    # "strong" protection fingerprints the client by address and User-Agent; Flask-Login's own
+    # fingerprint reads a client-sent X-Forwarded-For, so it is replaced by one that does not.
+    login_manager._session_identifier_generator = sessions.session_identifier
+    # The remember-me cookie lasts as long as a session may (the server ends it then in any case).
+    app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(hours=app.config["SESSION_LIFETIME_HOURS"]))
 
 def configure_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp

@@ -182,7 +182,13 @@ def test_nothing_from_before_sign_in_is_carried_into_the_session(app, users):
     assert after != before
     with client.session_transaction() as session:
         assert "planted" not in session and session.get("csrf_token") != "known to the attacker"
-        assert session["_user_id"] == f"{users['rita'].id}:0"
+        # The session's user id is a server-side session's token (auth/sessions.py), not the account's id.
+        token = session["_user_id"]
+    from investigations.auth.sessions import hash_token
+    from investigations.models import UserSession
+
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    assert row is not None and row.user_id == users["rita"].id and row.ended_at is None
 
 
 def test_a_remember_me_cookie_stops_working_when_the_password_changes(app, login, users):

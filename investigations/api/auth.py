@@ -4,8 +4,8 @@ Why API views are marked `@public` at the route level: `enforce_route_access`
 (permissions.py) knows sessions only; it would send a token client to the sign-in page. So
 every API view declares `@public` to it, and the API's own gate takes over: every
 `ApiBlueprint` runs `authenticate` before its views and answers 401 (problem+json) unless
-the request carries `Authorization: Bearer <token>` with an unrevoked token of an active
-account. That account is then the request's current user, so the object rules
+the request carries `Authorization: Bearer <token>` with an unrevoked, unexpired token of an
+active account. That account is then the request's current user, so the object rules
 (can_view_case, visible_cases_clause, ...) and the audit trail apply to it exactly as on the
 web. A session cookie never authenticates an API request: the API cannot be driven by a
 browser's cookies, and so needs no CSRF token. `@public` is safe here only because of that gate:
@@ -21,7 +21,7 @@ from flask_smorest import Blueprint
 
 from .errors import PROBLEM_JSON, fail, problem, register_handlers
 from .schemas import ProblemSchema
-from .tokens import find_active_token, note_use
+from .tokens import find_token, note_use
 
 API_PREFIX = "/api/v1"
 TOKEN = "token"  # any valid token; object rules (can_view_case, ...) decide the rest
@@ -49,10 +49,15 @@ def authenticate():
         return problem(401, "Send an API token in the Authorization header: `Authorization: Bearer <token>`. "
                             "Create one under your account's API tokens, or with `flask users token EMAIL`.",
                        headers={"WWW-Authenticate": REALM})
-    token = find_active_token(secret)
-    if token is None:
+    token = find_token(secret)
+    if token is None or token.revoked_at is not None or not token.user.active:
         return problem(401, "This API token is not valid: it is unknown or revoked, or its account is deactivated.",
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
+    if token.is_expired:
+        return problem(401, f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC. Create a new one "
+                            f"under your account's API tokens (/account/tokens).",
+                       headers={"WWW-Authenticate": f'{REALM}, error="invalid_token", '
+                                                    f'error_description="The token expired"'})
     # Flask-Login's current_user reads g._login_user and loads it from the session only when it
     # is absent: setting it here (what login_user does, without writing the session) makes the
     # token's account the current user for this request alone.

@@ -2,12 +2,15 @@
 
 A token reads `inv_` followed by 43 URL-safe characters. Its first 12 characters are kept as
 its prefix, so a list of tokens can show which is which; they do not help anyone guess it.
-A token works while it is not revoked and its account is active.
+A token works while it is not revoked, has not expired (API_TOKEN_DAYS after it was made) and
+its account is active. Changing the password, an admin's reset, and turning two-factor sign-in on
+or off revoke all of an account's tokens (auth.accounts.revoke_api_tokens).
 """
 import hashlib
 import secrets
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +28,10 @@ class TokenError(ValueError):
     """A token cannot be made or changed as asked; the message says why."""
 
 
+def lifetime() -> timedelta:
+    return timedelta(days=int(current_app.config.get("API_TOKEN_DAYS", 90)))
+
+
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -38,11 +45,12 @@ def create_token(user: User, name: str, actor_label: str | None = None) -> tuple
     if not user.active:
         raise TokenError(f"{user.email} is deactivated; its tokens would not work.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     token = ApiToken(user=user, name=name, token_hash=hash_token(secret), prefix=secret[:PREFIX_CHARS],
-                     created_at=utcnow())
+                     created_at=now, expires_at=now + lifetime())
     db.session.add(token)
     db.session.flush()
-    details = {"name": name, "prefix": token.prefix, "user": user.email}
+    details = {"name": name, "prefix": token.prefix, "user": user.email, "expires_at": token.expires_at}
     if actor_label:
         details["actor_label"] = actor_label  # made from the terminal: no signed-in actor
     audit.record("api_token.create", token, **details)
@@ -69,14 +77,19 @@ def own_token(user: User, token_id: int) -> ApiToken | None:
     return token if token is not None and token.user_id == user.id else None
 
 
-def find_active_token(secret: str) -> ApiToken | None:
-    """The unrevoked token of an active account that `secret` is, if any."""
+def find_token(secret: str) -> ApiToken | None:
+    """The token that `secret` is, whatever its state, if any."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN_CHARS:
         return None
-    token = db.session.scalar(
+    return db.session.scalar(
         select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == hash_token(secret))
     )
-    if token is None or token.revoked_at is not None or not token.user.active:
+
+
+def find_active_token(secret: str) -> ApiToken | None:
+    """The unrevoked, unexpired token of an active account that `secret` is, if any."""
+    token = find_token(secret)
+    if token is None or not token.is_active or not token.user.active:
         return None
     return token
 

@@ -25,6 +25,10 @@ class AccountError(ValueError):
     """A request about accounts that cannot be carried out; the message says why."""
 
 
+class WrongCode(AccountError):
+    """The two-factor code was the problem (not the password)."""
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -39,10 +43,17 @@ def check_password(user: User, password: str) -> bool:
     return True
 
 
+# One-time passwords are read aloud or copied from a screen: no characters that look alike
+# (0/O/o, 1/l/I/i, 5/S, 2/Z, 8/B, u/v), lower case and digits only, so nobody guesses at a shift key.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstwxyz34679"
+PASSWORD_GROUPS = 4
+PASSWORD_GROUP_CHARS = 5
+
+
 def generate_password() -> str:
-    """A one-time password: easy to read aloud and type, ~100 bits."""
-    words = [secrets.token_urlsafe(6).replace("-", "x").replace("_", "y") for _ in range(3)]
-    return "-".join(words)
+    """A one-time password: four groups of five from PASSWORD_ALPHABET, "k7dmq-…" (~94 bits)."""
+    return "-".join("".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_GROUP_CHARS))
+                    for _ in range(PASSWORD_GROUPS))
 
 
 def find_user(email: str) -> User | None:
@@ -167,15 +178,43 @@ def _check_password_again(user: User, password: str, purpose: str) -> None:
         raise AccountError("The current password is not right.")
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Raises AccountError if refused; the caller commits either way (a failure is counted)."""
+def confirm_identity(user: User, password: str, code: str | None, purpose: str) -> None:
+    """Before something that hands out a credential (an API token): the account's password, and its
+    current two-factor code when two-factor sign-in is on. Raises AccountError if either is wrong;
+    the caller commits either way (failures count towards the lockout)."""
+    _check_password_again(user, password, purpose)
+    if not user.has_two_factor:
+        return
+    step = totp.matching_step(user.totp_secret, code, user.totp_last_step)
+    if step is None:
+        audit.record("auth.totp_failed", user, actor=user, purpose=purpose)
+        if lockout.register_failure(user, utcnow(), user.email):
+            raise WrongCode(lockout.paused_message())
+        raise WrongCode("That code is not right; enter the one your app shows now.")
+    user.totp_last_step = step
+
+
+def revoke_api_tokens(user: User) -> int:
+    """Revoke every unrevoked API token of the account; return how many. The caller commits and
+    records the count in its own audit event."""
+    return db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def change_password(user: User, current: str, new: str) -> int:
+    """Raises AccountError if refused; the caller commits either way (a failure is counted).
+    Ends every session and revokes the account's API tokens; returns how many tokens."""
     _check_password_again(user, current, "change password")
     if current == new:
         raise AccountError("Choose a password different from the current one.")
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.end_all_sessions()  # a stolen session or remember-me cookie stops working
-    audit.record("user.password_change", user, actor=user)
+    revoked = revoke_api_tokens(user)  # and so does a token made with a stolen session
+    audit.record("user.password_change", user, actor=user, **({"tokens_revoked": revoked} if revoked else {}))
+    return revoked
 
 
 def reset_password(user: User, actor: User) -> str:
@@ -190,8 +229,7 @@ def reset_password(user: User, actor: User) -> str:
     had_two_factor = user.has_two_factor
     lockout.clear(user)
     _remove_two_factor(user)
-    revoked = db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                                 .values(revoked_at=utcnow())).rowcount
+    revoked = revoke_api_tokens(user)
     audit.record("user.password_reset", user, actor=actor, **({"tokens_revoked": revoked} if revoked else {}),
                  **({"unlocked": True} if was_locked else {}),
                  **({"two_factor_removed": True} if had_two_factor else {}))
@@ -214,8 +252,9 @@ def start_two_factor(user: User) -> None:
     user.totp_last_step = None
 
 
-def confirm_two_factor(user: User, code: str) -> None:
-    """Turn two-factor sign-in on once the app shows the right code. Other sessions end."""
+def confirm_two_factor(user: User, code: str) -> int:
+    """Turn two-factor sign-in on once the app shows the right code. Every session ends and the
+    account's API tokens are revoked (made before, they were made without a code); returns how many."""
     if user.has_two_factor:
         raise AccountError("Two-factor sign-in is already on for your account.")
     if not user.totp_secret:
@@ -228,12 +267,15 @@ def confirm_two_factor(user: User, code: str) -> None:
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
     user.end_all_sessions()
-    audit.record("auth.totp_enable", user, actor=user)
+    revoked = revoke_api_tokens(user)
+    audit.record("auth.totp_enable", user, actor=user, **({"tokens_revoked": revoked} if revoked else {}))
+    return revoked
 
 
-def disable_two_factor(user: User, password: str, code: str) -> None:
+def disable_two_factor(user: User, password: str, code: str) -> int:
     """Turn two-factor sign-in off, with the password and a current code. Raises AccountError if
-    refused; the caller commits either way (failures are counted towards the lockout)."""
+    refused; the caller commits either way (failures are counted towards the lockout). The account's
+    API tokens are revoked; returns how many."""
     if not user.has_two_factor:
         raise AccountError("Two-factor sign-in is not on for your account.")
     if two_factor_required(user):
@@ -247,7 +289,9 @@ def disable_two_factor(user: User, password: str, code: str) -> None:
             raise AccountError(lockout.paused_message())
         raise AccountError("That code is not right; enter the one your app shows now.")
     _remove_two_factor(user)
-    audit.record("auth.totp_disable", user, actor=user)
+    revoked = revoke_api_tokens(user)
+    audit.record("auth.totp_disable", user, actor=user, **({"tokens_revoked": revoked} if revoked else {}))
+    return revoked
 
 
 def _remove_two_factor(user: User) -> None:

@@ -46,3 +46,7 @@ class ConfirmTwoFactorForm(StrippedForm):
 class DisableTwoFactorForm(StrippedForm):
     password = PasswordField("Your password", validators=[InputRequired(), Length(max=1024)])
     code = code_field()
+
+
+class EndOtherSessionsForm(StrippedForm):
+    """Only a button: signs out every other session of the account."""

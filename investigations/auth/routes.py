@@ -2,12 +2,12 @@ import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from .. import audit
 from ..extensions import db, limiter
 from ..permissions import public, signed_in
-from . import bp, lockout, totp
+from . import bp, lockout, sessions, totp
 from .accounts import (
     AccountError,
     authenticate,
@@ -24,6 +24,7 @@ from .forms import (
     CodeForm,
     ConfirmTwoFactorForm,
     DisableTwoFactorForm,
+    EndOtherSessionsForm,
     LoginForm,
     StartTwoFactorForm,
 )
@@ -52,7 +53,8 @@ def _safe_next(target: str | None) -> str:
 
 def _finish_sign_in(user, remember: bool, next_target: str | None):
     session.clear()  # a fresh session: nothing put in it before sign-in is carried into it
-    login_user(user, remember=remember)
+    sessions.sign_in(user, remember=remember)
+    db.session.commit()
     if user.must_change_password:
         flash("Welcome. Please choose your own password before you go on.", "info")
         return redirect(url_for("auth.change_password"))
@@ -125,6 +127,7 @@ def login_code():
 @signed_in
 def logout():
     audit.record("auth.logout", current_user._get_current_object())
+    sessions.end_current_session()  # a copy of this session's cookies stops working too
     db.session.commit()
     logout_user()
     session.clear()
@@ -137,17 +140,45 @@ def logout():
 def change_password_view():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            change_password(current_user, form.current_password.data, form.new_password.data)
+            revoked = change_password(user, form.current_password.data, form.new_password.data)
         except AccountError as error:
             db.session.commit()  # keeps the count of wrong passwords, and its audit event
             form.current_password.errors.append(str(error))
         else:
+            sessions.renew(user)  # every session ended: this browser goes on with a new one
             db.session.commit()
-            login_user(current_user._get_current_object())  # this session carries the new version
-            flash("Your password has been changed. Other sessions of yours are signed out.", "success")
+            flash("Your password has been changed. Other sessions of yours are signed out."
+                  + _tokens_revoked(revoked), "success")
             return redirect(url_for("cases.index"))
-    return render_template("auth/change_password.html", form=form)
+    return _password_page(form)
+
+
+def _password_page(form):
+    user = current_user._get_current_object()
+    return render_template("auth/change_password.html", form=form,
+                           sessions=[] if user.must_change_password else sessions.active_sessions(user),
+                           current_session_id=sessions.current_session_id(), end_form=EndOtherSessionsForm())
+
+
+def _tokens_revoked(count: int) -> str:
+    if not count:
+        return ""
+    tokens = "API token was" if count == 1 else f"{count} API tokens were"
+    return f" Your {tokens} revoked: create new ones under API tokens for the programs that need them."
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@signed_in
+def end_other_sessions():
+    """Sign out every other browser and device of this account (this one stays signed in)."""
+    if EndOtherSessionsForm().validate_on_submit():
+        ended = sessions.end_other_sessions(current_user._get_current_object())
+        db.session.commit()
+        flash(f"Signed out {ended} other session{'s' if ended != 1 else ''}." if ended
+              else "You had no other sessions.", "success")
+    return redirect(url_for("auth.change_password"))
 
 
 # --- Two-factor sign-in ----------------------------------------------------------------------
@@ -190,15 +221,15 @@ def two_factor_confirm():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            confirm_two_factor(user, form.code.data)
+            revoked = confirm_two_factor(user, form.code.data)
         except AccountError as error:
             db.session.commit()  # keeps the audit event of the wrong code
             form.code.errors.append(str(error))
         else:
+            sessions.renew(user)  # every session ended: this browser goes on with a new one
             db.session.commit()
-            login_user(user)  # this session carries the new session version
             flash("Two-factor sign-in is on: from now on, signing in asks for a code from your app. "
-                  "Other sessions of yours are signed out.", "success")
+                  "Other sessions of yours are signed out." + _tokens_revoked(revoked), "success")
             return redirect(url_for("auth.two_factor"))
     return _two_factor_page(confirm_form=form)
 
@@ -209,13 +240,14 @@ def two_factor_disable():
     form = DisableTwoFactorForm()
     if form.validate_on_submit():
         try:
-            disable_two_factor(current_user._get_current_object(), form.password.data, form.code.data)
+            revoked = disable_two_factor(current_user._get_current_object(), form.password.data, form.code.data)
         except AccountError as error:
             db.session.commit()  # keeps the count of failures, and their audit events
             form.code.errors.append(str(error))
         else:
             db.session.commit()
-            flash("Two-factor sign-in is off. You can remove “Investigations” from your app.", "success")
+            flash("Two-factor sign-in is off. You can remove “Investigations” from your app."
+                  + _tokens_revoked(revoked), "success")
             return redirect(url_for("auth.two_factor"))
     return _two_factor_page(disable_form=form)
 
@@ -223,6 +255,17 @@ def two_factor_disable():
 # --- Gates before every request ----------------------------------------------------------------
 
 PASSWORD_CHANGE_OPEN = {"auth.change_password", "auth.logout", "static"}
+
+
+@bp.before_app_request
+def keep_session_alive():
+    """Load the signed-in user first (Flask-Login's loader checks the server-side session), then
+    move the session's last_seen_at on when it is due: before any view has changed anything."""
+    if request.endpoint == "static" or request.path.startswith("/api/"):
+        return None
+    if current_user.is_authenticated:
+        sessions.note_activity()
+    return None
 TWO_FACTOR_OPEN = PASSWORD_CHANGE_OPEN | {"auth.two_factor", "auth.two_factor_start", "auth.two_factor_confirm"}
 
 

@@ -7,6 +7,7 @@ from .common import utcnow
 from .dossiers import Dossier, DossierState
 from .evidence import Evidence, ExtractionState
 from .search import SavedSearch, SearchDocument, SearchQueueEntry
+from .sessions import UserSession
 from .users import Role, User
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "SearchQueueEntry",
     "TimelineEntry",
     "User",
+    "UserSession",
     "utcnow",
 ]

@@ -21,9 +21,14 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]  # API_TOKEN_DAYS after it was made
 
     user: Mapped[User] = relationship()
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired

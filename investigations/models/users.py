@@ -2,11 +2,12 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .common import utcnow
+from .sessions import UserSession
 
 
 class Role(str, enum.Enum):
@@ -30,7 +31,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    # Part of the session cookie's user id: raising it signs the user out everywhere.
+    # Raised whenever every session of the user ends (end_all_sessions): a sign-in waiting for its
+    # two-factor code started before then cannot be finished.
     session_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -48,11 +50,35 @@ class User(UserMixin, db.Model):
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
+    # The token of the server-side session (auth/sessions.py) this object was signed in or loaded
+    # with, for this request only; never stored on the row.
+    session_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login's user id, kept in the session and remember-me cookies: the token of a
+        server-side session (Flask-Login's "alternative token"), so ending that session on the
+        server makes both cookies worthless. Set by auth.sessions.sign_in and the user loader."""
+        if not self.session_token:
+            raise RuntimeError("Sign users in with investigations.auth.sessions.sign_in, which starts a session.")
+        return self.session_token
+
+    def __eq__(self, other):
+        if isinstance(other, User):
+            return self.id is not None and self.id == other.id
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
     def end_all_sessions(self) -> None:
+        """Sign the user out everywhere: every server-side session ends (session and remember-me
+        cookies stop working), and a sign-in waiting for its two-factor code cannot finish."""
         self.session_version = (self.session_version or 0) + 1
+        db.session.execute(update(UserSession).where(UserSession.user_id == self.id, UserSession.ended_at.is_(None))
+                           .values(ended_at=utcnow()).execution_options(synchronize_session=False))
 
     @property
     def is_locked_out(self) -> bool:
