@@ -5,6 +5,7 @@ permission rules: a case you may not see answers 404, as on the web.
 """
 import re
 from functools import wraps
+from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -67,10 +68,20 @@ def case_or_404(reference: str) -> Case:
     if case.merged_into_id is not None:  # the same address under the surviving case's reference
         survivor = merge_survivor(case, me())
         if request.method in ("GET", "HEAD"):
-            abort(redirect(url_for(request.endpoint, **{**request.view_args, "reference": survivor.reference},
-                                   **request.args), 308))
+            abort(redirect(survivor_address(survivor), 308))
         fail(409, merged_message(case, survivor))
     return case
+
+
+def survivor_address(survivor: Case) -> str:
+    """This request's address under the surviving case's reference. Built from the route's own path
+    arguments only; the query string is carried over as data, never as arguments to url_for (where
+    `reference`, `endpoint` or `_external` would clash with or steer the address)."""
+    path_args = dict(request.view_args or {})
+    path_args["reference"] = survivor.reference
+    address = url_for(request.endpoint, **path_args)
+    query = urlencode(list(request.args.items(multi=True)))
+    return f"{address}?{query}" if query else address
 
 
 def require_editable(case: Case) -> None:

@@ -1,20 +1,20 @@
 """What the API reads and writes (marshmallow). The OpenAPI document is generated from these.
 
-Input schemas repeat the web forms' rules (cases/forms.py) so that the API accepts exactly
-what the web accepts; output schemas never carry a complainant's details unless the view
+Input schemas take the field rules from investigations/validators.py, as the web forms do, so
+that the API accepts exactly what the web accepts, with the same messages; output schemas never carry a complainant's details unless the view
 attached them on purpose (see `complainant` on CaseSchema).
 """
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 
 from flask import url_for
 from flask_login import current_user
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from ..businesses.naming import normalize_business_name
+from .. import validators as rules
 from ..dossiers.audiences import AUDIENCES
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status, TimelineKind
-from ..models.common import LARGEST_ID, date_problem
+from ..models.common import LARGEST_ID
 from ..permissions import can_edit_case, can_move_case
 from ..search.models import SORTS
 
@@ -53,25 +53,9 @@ class UtcDateTime(fields.DateTime):
         return value
 
 
-def plausible_date(value: date) -> None:
-    problem = value and date_problem(value)
-    if problem:
-        raise ValidationError(problem)
-
-
-def not_before_earliest_date(value: datetime) -> None:
-    problem = value and date_problem(value.date(), future_allowed=True)
-    if problem:
-        raise ValidationError(problem)
-
-
-MAX_AMOUNT = 10**11
-
-
-def amount_range(value) -> None:
-    """validate.Range would put its bounds into the OpenAPI document as strings (the field's own format)."""
-    if value is not None and not 0 <= value <= MAX_AMOUNT:
-        raise ValidationError("Enter an amount of zero or more." if value < 0 else f"Enter at most {MAX_AMOUNT:,}.")
+plausible_date = rules.for_schema(rules.plausible_date)
+not_before_earliest_date = rules.for_schema(rules.not_before_earliest_date)
+MAX_AMOUNT = rules.MAX_AMOUNT
 
 
 class TextLength(validate.Length):
@@ -165,7 +149,9 @@ class CaseInputSchema(Schema):
     category = Text(required=True, validate=validate.OneOf(list(CATEGORIES)))
     narrative = required_text(50_000, min_length=10, metadata=_describe("What happened."))
     desired_resolution = optional_text(5000)
-    amount_in_dispute = fields.Decimal(places=2, as_string=True, allow_none=True, validate=amount_range,
+    # NaN and infinity reach the shared rule, which refuses them with the web form's message.
+    amount_in_dispute = fields.Decimal(places=2, as_string=True, allow_none=True, allow_nan=True,
+                                       validate=rules.for_schema(rules.amount),
                                        metadata={"minimum": 0, "maximum": MAX_AMOUNT,
                                                  "description": "A number or a decimal string: 120.50."})
     currency = Text(validate=validate.OneOf(CURRENCIES),
@@ -173,24 +159,20 @@ class CaseInputSchema(Schema):
     incident_date = fields.Date(allow_none=True, validate=plausible_date)
     date_received = fields.Date(validate=plausible_date, metadata=_describe("Default: today."))
     received_via = Text(load_default="web", validate=validate.OneOf(FORM_RECEIVED_VIA))
-    tags = fields.List(Text(validate=TextLength(min=1, max=60)), validate=validate.Length(max=50))
+    tags = fields.List(Text(validate=TextLength(min=1), metadata={"maxLength": rules.TAG_MAX}),
+                       validate=rules.for_schema(rules.tag_names), metadata={"maxItems": rules.TAGS_MAX})
     complainant_name = required_text(200)
-    complainant_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    complainant_phone = Text(allow_none=True, validate=[
-        validate.Length(max=50), validate.Regexp(r"^[0-9+()./\- x]*$", error="Use digits, spaces and + ( ) - only.")])
+    complainant_email = Text(allow_none=True, validate=rules.for_schema(rules.email_address),
+                             metadata={"format": "email", "maxLength": rules.EMAIL_MAX})
+    complainant_phone = Text(allow_none=True, validate=rules.for_schema(rules.phone_number), metadata={
+        "maxLength": rules.PHONE_MAX, "description": "Digits, spaces and + ( ) - . / x."})
     complainant_address = optional_text(1000)
     consent_to_publish = fields.Boolean(load_default=False, metadata=_describe(
         "The complainant consents to being named in publications and dossiers."))
 
     @validates("business_name")
     def _business_name(self, value, **kwargs):
-        if not normalize_business_name(value):
-            raise ValidationError("Enter the business's name in letters or digits.")
-
-    @validates("tags")
-    def _tags(self, value, **kwargs):
-        if any("," in tag for tag in value):
-            raise ValidationError("A tag cannot contain a comma.")
+        rules.for_schema(rules.business_name)(value)
 
 
 class CaseUpdateSchema(CaseInputSchema):
@@ -413,13 +395,15 @@ class BusinessUpdateSchema(Schema):
     """Changed fields only; `aliases` replaces the list of other names."""
 
     name = required_text(200)
-    website = optional_text(500)
+    website = Text(allow_none=True, validate=rules.for_schema(rules.website_url), metadata={
+        "format": "uri", "maxLength": rules.WEBSITE_MAX, "description": "An http:// or https:// address."})
     address = optional_text(2000)
     city = optional_text(120)
     region = optional_text(120)
     country = optional_text(120)
     industry = optional_text(120)
-    aliases = fields.List(Text(validate=TextLength(min=1, max=200)), validate=validate.Length(max=100))
+    aliases = fields.List(Text(validate=TextLength(min=1), metadata={"maxLength": rules.ALIAS_MAX}),
+                          validate=rules.for_schema(rules.alias_names), metadata={"maxItems": rules.ALIASES_MAX})
 
     def __init__(self, **kwargs):
         kwargs.setdefault("partial", True)
@@ -427,8 +411,7 @@ class BusinessUpdateSchema(Schema):
 
     @validates("name")
     def _name(self, value, **kwargs):
-        if not normalize_business_name(value):
-            raise ValidationError("Enter the business's name in letters or digits.")
+        rules.for_schema(rules.business_name)(value)
 
 
 # --- Search ----------------------------------------------------------------------------------
@@ -459,7 +442,9 @@ class SnippetSchema(Schema):
 class HitSchema(Schema):
     reference = fields.String()
     title = fields.String()
-    score = fields.Float()
+    score = fields.Float(metadata=_describe(
+        "Rank on this page scaled to 0..1: 1 for the first hit down to 1/n for the last. Not the engine's "
+        "relevance score, whose statistics would count cases you may not see."))
     snippets = fields.List(fields.Nested(SnippetSchema))
     url = fields.String(metadata=_describe("The case in the API."))
 

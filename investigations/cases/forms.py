@@ -10,46 +10,29 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import (
-    DataRequired,
-    Email,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-    Regexp,
-    StopValidation,
-    ValidationError,
-)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..businesses.naming import normalize_business_name
 from ..forms import StrippedForm, choices
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status
-from ..models.common import date_problem
+from ..validators import (
+    amount,
+    business_name,
+    email_address,
+    for_form,
+    not_before_earliest_date,
+    phone_number,
+    plausible_date,
+    tag_text,
+)
 
-
-def finite_number(form, field):
-    if field.data is not None and not field.data.is_finite():
-        raise StopValidation("Enter an amount such as 120.50.")
-
-
-def plausible_date(form, field):
-    problem = field.data and date_problem(field.data)
-    if problem:
-        raise ValidationError(problem)
-
-
-def not_before_earliest_date(form, field):
-    problem = field.data and date_problem(field.data.date(), future_allowed=True)
-    if problem:
-        raise ValidationError(problem)
+# The field rules live in ../validators.py, shared with the API's schemas.
 
 
 class CaseForm(StrippedForm):
     title = StringField("Title", validators=[DataRequired(), Length(min=3, max=200)],
                         description="One line an editor will recognise, e.g. “Refund refused for faulty washer”.")
     business_name = StringField(
-        "Business", validators=[DataRequired(), Length(max=200)],
+        "Business", validators=[DataRequired(), Length(max=200), for_form(business_name)],
         description="Pick an existing business or type a new name; “ACME Corp.” and “Acme Corp” are the same business.",
     )
     category = SelectField("Category", choices=choices(CATEGORIES.items()), validators=[InputRequired()])
@@ -57,31 +40,26 @@ class CaseForm(StrippedForm):
                               render_kw={"rows": 8})
     desired_resolution = TextAreaField("What the complainant wants", validators=[Optional(), Length(max=5000)],
                                        render_kw={"rows": 2})
-    amount_in_dispute = DecimalField("Amount in dispute", places=2, validators=[
-        Optional(), finite_number, NumberRange(min=0, max=10**11, message="Enter an amount of zero or more.")])
+    amount_in_dispute = DecimalField("Amount in dispute", places=2, validators=[Optional(), for_form(amount)])
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES))
-    incident_date = DateField("Date of the incident", validators=[Optional(), plausible_date])
-    date_received = DateField("Date received", validators=[InputRequired(), plausible_date], default=date.today)
+    incident_date = DateField("Date of the incident", validators=[Optional(), for_form(plausible_date)])
+    date_received = DateField("Date received", validators=[InputRequired(), for_form(plausible_date)],
+                              default=date.today)
     received_via = SelectField("Received via", choices=choices((k, v) for k, v in RECEIVED_VIA.items() if k != "import"))
-    tags = StringField("Tags", validators=[Optional(), Length(max=500)], description="Separated by commas.")
+    tags = StringField("Tags", validators=[Optional(), for_form(tag_text)], description="Separated by commas.")
 
     complainant_name = StringField("Complainant’s name", validators=[DataRequired(), Length(max=200)])
-    complainant_email = StringField("E-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
-    complainant_phone = StringField("Phone", validators=[
-        Optional(), Length(max=50), Regexp(r"^[0-9+()./\- x]+$", message="Use digits, spaces and + ( ) - only.")])
+    complainant_email = StringField("E-mail", validators=[Optional(), for_form(email_address)])
+    complainant_phone = StringField("Phone", validators=[Optional(), for_form(phone_number)])
     complainant_address = TextAreaField("Postal address", validators=[Optional(), Length(max=1000)],
                                         render_kw={"rows": 2})
-    def validate_business_name(self, field):
-        if not normalize_business_name(field.data or ""):
-            raise ValidationError("Enter the business’s name in letters or digits.")
-
     consent_to_publish = BooleanField("The complainant consents to being named in publications and dossiers")
 
 
 class NoteForm(StrippedForm):
     kind = SelectField("Kind", choices=choices((k.value, k.label) for k in NOTE_KINDS))
     body = TextAreaField("Note", validators=[DataRequired(), Length(max=20_000)], render_kw={"rows": 3})
-    occurred_at = DateTimeLocalField("When (leave empty for now)", validators=[Optional(), not_before_earliest_date],
+    occurred_at = DateTimeLocalField("When (leave empty for now)", validators=[Optional(), for_form(not_before_earliest_date)],
                                      format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
     internal = BooleanField("Internal: leave it out of dossiers for news outlets and regulators", default=True)
 
@@ -108,7 +86,7 @@ class MergeForm(StrippedForm):
 class ResponseForm(StrippedForm):
     response = TextAreaField("The business’s response", validators=[DataRequired(), Length(max=50_000)],
                              render_kw={"rows": 4})
-    received_on = DateField("Received on", validators=[InputRequired(), plausible_date], default=date.today)
+    received_on = DateField("Received on", validators=[InputRequired(), for_form(plausible_date)], default=date.today)
 
 
 class CaseFilterForm(StrippedForm):

@@ -19,7 +19,7 @@ from ..permissions import require, visible_cases_clause
 from ..spreadsheets import spreadsheet_safe
 from ..storage import EvidenceStore, StagedFile
 from . import images
-from .extraction import NothingToExtract, extract_text
+from .extraction import ExtractionStopped, NothingToExtract, extract_in_child
 from .filetypes import EXTENSIONS, FileType, RefusedFile, detect
 
 
@@ -165,7 +165,7 @@ def make_image_copies(sha256: str) -> bool:
 
 def get_visible_evidence(evidence_id: int, user: User) -> Evidence:
     evidence = db.session.scalar(
-        select(Evidence).join(Case).where(Evidence.id == evidence_id, visible_cases_clause(user))
+        select(Evidence).join(Case, Evidence.case_id == Case.id).where(Evidence.id == evidence_id, visible_cases_clause(user))
     )
     require(evidence is not None)
     return evidence
@@ -197,17 +197,26 @@ def run_extraction(evidence_id: int) -> None:
     evidence = db.session.get(Evidence, evidence_id)
     if evidence is None:
         return
+    config = current_app.config
     try:
-        text, method = extract_text(store().path_for(evidence.sha256), evidence.kind)
+        # In a child process with a memory and a time limit: no file can take this worker down.
+        result = extract_in_child(store().path_for(evidence.sha256), evidence.kind,
+                                  memory_mb=config["EXTRACTION_MEMORY_MB"], seconds=config["EXTRACTION_SECONDS"],
+                                  max_elements=config["EXTRACTION_MAX_ELEMENTS"])
     except NothingToExtract as reason:
         evidence.extraction_state, evidence.extraction_error = ExtractionState.NONE.value, str(reason)
+    except ExtractionStopped as error:
+        current_app.logger.warning("Text extraction of evidence %s stopped: %s", evidence_id, error)
+        evidence.extraction_state, evidence.extraction_error = ExtractionState.FAILED.value, str(error)[:500]
     except Exception as error:  # a damaged file must not stop the others
         current_app.logger.warning("Text extraction failed for evidence %s: %s", evidence_id, error)
         evidence.extraction_state = ExtractionState.FAILED.value
         evidence.extraction_error = (str(error) or error.__class__.__name__)[:500]
     else:
-        evidence.extraction_state, evidence.extraction_method = ExtractionState.DONE.value, method
-        evidence.extracted_text, evidence.extraction_error = text, None
+        evidence.extraction_state, evidence.extraction_method = ExtractionState.DONE.value, result.method
+        # The note says what was left unread (a document cut at its element budget); the text
+        # read before that point is kept and searchable.
+        evidence.extracted_text, evidence.extraction_error = result.text, result.note
     evidence.extracted_at = utcnow()
     try:
         db.session.commit()
