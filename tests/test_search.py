@@ -17,8 +17,9 @@ from investigations.search import get_backend
 from investigations.search.models import SearchRequest
 from tests.conftest import TEST_DATABASE_URL, case_form, file_case
 
-# The same tests run against each backend the test database allows.
-BACKENDS = ["whoosh", "postgres"] if TEST_DATABASE_URL else ["whoosh"]
+# The same tests run against each backend: tantivy and Whoosh on SQLite, PostgreSQL on PostgreSQL.
+BACKENDS = ["postgres"] if TEST_DATABASE_URL else ["tantivy", "whoosh"]
+ON_DISK = ("tantivy", "whoosh")  # the engines with an index directory, a writer lock and a searcher per process
 
 
 @pytest.fixture(autouse=True, params=BACKENDS)
@@ -263,7 +264,7 @@ def _file_cases_in_another_process(database_url, index_dir, evidence_dir, instan
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SEARCH_INDEX_DIR": index_dir,
                       "EVIDENCE_DIR": evidence_dir, "INSTANCE_DIR": instance_dir, "SECRET_KEY": "x",
-                      "SEARCH_BACKEND": backend})
+                      "SEARCH_BACKEND": backend, "SEARCH_INDEXER": "inline"})
     with app.app_context():
         author = db.session.scalar(select(User).where(User.email == "eve@example.org"))
         for i in range(count):
@@ -322,93 +323,144 @@ def test_searching_an_empty_archive_finds_nothing_without_error(login):
     assert count_line(search(login("eve"), q="")) == 0
 
 
-A_WHOOSH_DOCUMENT = {
+A_DOCUMENT = {
     "id": "1", "reference": "c-2026-00001", "title": "t", "narrative": "n", "notes": "", "evidence": "", "business": "b",
     "business_id": "1", "complainant": "", "category": "refund", "status": "new", "tag": "", "region": "unknown",
     "year": "2026", "received": "2026-01-01", "created": "2026-01-01T00:00:00", "created_by": "1", "assigned_to": "",
     "digest": "x"}
 
 
-def _commit_repeatedly(directory, count):
-    from investigations.search.whoosh_backend import WhooshBackend
+def _disk_backend(engine, directory):
+    if engine == "whoosh":
+        from investigations.search.whoosh_backend import WhooshBackend
 
-    backend = WhooshBackend(directory)
+        return WhooshBackend(directory)
+    from investigations.search.tantivy_backend import TantivyBackend
+
+    return TantivyBackend(directory)
+
+
+def _commit_repeatedly(engine, directory, count):
+    backend = _disk_backend(engine, directory)
     for number in range(count):
-        backend.write([{**A_WHOOSH_DOCUMENT, "title": f"title {number}"}])
+        backend.write([{**A_DOCUMENT, "id": str(number % 5), "title": f"title {number}"}])
 
 
 def test_opening_the_index_while_another_process_commits_never_fails(tmp_path, search_backend):
     """Whoosh deletes the previous table of contents, and segments merged away, right after a commit;
-    an open racing it retries."""
-    if search_backend != "whoosh":
-        pytest.skip("a Whoosh race")
-    from investigations.search.whoosh_backend import WhooshBackend
-
-    backend = WhooshBackend(tmp_path / "index")
+    tantivy's merges remove segments too: an open or reload racing it retries."""
+    if search_backend not in ON_DISK:
+        pytest.skip("an index on disk")
+    backend = _disk_backend(search_backend, tmp_path / "index")
     backend.current_dir()
-    writer = multiprocessing.get_context("spawn").Process(target=_commit_repeatedly, args=(tmp_path / "index", 300))
+    writer = multiprocessing.get_context("spawn").Process(target=_commit_repeatedly,
+                                                          args=(search_backend, tmp_path / "index", 300))
     writer.start()
     try:
         while writer.is_alive():
-            backend.open()
+            if search_backend == "whoosh":
+                backend.open()
             backend.searcher()  # reopens only the segments that changed: the same race, per segment
     finally:
         writer.join(timeout=120)
     assert writer.exitcode == 0
+    assert backend.stored_digests() == {number: "x" for number in range(5)}
 
 
 def test_a_gunicorn_worker_opens_the_index_before_its_first_request(corpus, app, search_backend):
     """gunicorn.conf.py's hook: a worker's first search then costs no more than the others."""
-    if search_backend != "whoosh":
-        pytest.skip("Whoosh's searcher and caches")
+    if search_backend not in ON_DISK:
+        pytest.skip("a searcher kept by each process")
     hooks = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
     backend = get_backend()
     backend.close()
-    backend._columns_by_segment.clear()
+    if search_backend == "whoosh":
+        backend._columns_by_segment.clear()
+    else:
+        assert backend._index is None
     hooks["post_worker_init"](SimpleNamespace(wsgi=app))
-    assert backend._searcher is not None and backend._columns_by_segment
+    if search_backend == "whoosh":
+        assert backend._searcher is not None and backend._columns_by_segment
+    else:
+        assert backend._index is not None and backend._seen is not None
+
+
+def _fresh_titles(search_backend, backend) -> list[str]:
+    if search_backend == "whoosh":
+        from whoosh import index
+        from whoosh.query import Every
+
+        with index.open_dir(backend.current_dir()).searcher() as fresh:
+            return sorted(hit["title"] for hit in fresh.search(Every(), limit=None))
+    import tantivy
+
+    fresh = tantivy.Index.open(str(backend.current_dir())).searcher()
+    hits = fresh.search(tantivy.Query.all_query(), limit=100).hits
+    return sorted(fresh.doc(address).get_first("title") for _, address in hits)
+
+
+def _kept_titles(search_backend, backend) -> list[str]:
+    kept = backend.searcher()
+    if search_backend == "whoosh":
+        from whoosh.query import Every
+
+        assert kept.up_to_date()
+        return sorted(hit["title"] for hit in kept.search(Every(), limit=None))
+    import tantivy
+
+    hits = kept.search(tantivy.Query.all_query(), limit=100).hits
+    return sorted(kept.doc(address).get_first("title") for _, address in hits)
 
 
 def test_the_searcher_kept_open_sees_every_commit_as_a_fresh_one_would(tmp_path, search_backend):
     """The process's searcher keeps unchanged segments open across commits: adds, replacements
     and deletions must all show exactly as in a searcher opened from scratch."""
-    if search_backend != "whoosh":
-        pytest.skip("Whoosh's segments")
-    from whoosh import index
-    from whoosh.query import Every
-
-    from investigations.search.whoosh_backend import WhooshBackend
-
-    backend = WhooshBackend(tmp_path / "index")
+    if search_backend not in ON_DISK:
+        pytest.skip("a searcher kept by each process")
+    backend = _disk_backend(search_backend, tmp_path / "index")
     for number in range(40):
         if number % 9 == 8:
             backend.write([], deleted_ids=[number % 7])
         else:
-            backend.write([{**A_WHOOSH_DOCUMENT, "id": str(number % 7), "title": f"kettle {number}"}])
-        kept = backend.searcher()
-        with index.open_dir(backend.current_dir()).searcher() as fresh:
-            assert kept.up_to_date()
-            assert sorted(hit["title"] for hit in kept.search(Every(), limit=None)) == \
-                sorted(hit["title"] for hit in fresh.search(Every(), limit=None)), number
+            backend.write([{**A_DOCUMENT, "id": str(number % 7), "title": f"kettle {number}"}])
+        assert _kept_titles(search_backend, backend) == _fresh_titles(search_backend, backend), number
 
 
 def test_an_index_commit_that_fails_does_not_keep_the_index_locked(tmp_path, search_backend, monkeypatch):
-    """A commit failing half-way (a full disk) must release the write lock at once: otherwise every
-    later index write waits and fails until the failed writer happens to be garbage-collected."""
-    if search_backend != "whoosh":
-        pytest.skip("Whoosh's file lock")
-    from whoosh.writing import SegmentWriter
+    """A write failing half-way (a full disk) must release the write lock at once: otherwise every
+    later index write waits and fails until the failed writer happens to be garbage-collected.
+    Nothing of the failed batch may show."""
+    if search_backend not in ON_DISK:
+        pytest.skip("an index writer lock")
+    if search_backend == "whoosh":
+        from whoosh.writing import SegmentWriter
 
-    from investigations.search import whoosh_backend
+        from investigations.search import whoosh_backend as module
 
-    backend = whoosh_backend.WhooshBackend(tmp_path / "index")
+        failing = (SegmentWriter, "_commit_toc")
+    else:
+        from investigations.search import tantivy_backend as module
+
+        original = module.TantivyBackend._document
+
+        def document_then_fail(doc):
+            if doc["id"] == "2":
+                raise OSError("No space left")
+            return original(doc)
+
+        failing = (module.TantivyBackend, "_document")
+    backend = _disk_backend(search_backend, tmp_path / "index")
     with monkeypatch.context() as patch:
-        patch.setattr(SegmentWriter, "_commit_toc", lambda *args: (_ for _ in ()).throw(OSError("No space left")))
+        if search_backend == "whoosh":
+            patch.setattr(*failing, lambda *args: (_ for _ in ()).throw(OSError("No space left")))
+        else:
+            patch.setattr(*failing, staticmethod(document_then_fail))
         with pytest.raises(OSError) as failed:
-            backend.write([A_WHOOSH_DOCUMENT])
-    monkeypatch.setattr(whoosh_backend, "WRITE_TIMEOUT_SECONDS", 0.5)
-    backend.write([A_WHOOSH_DOCUMENT])  # LockError here if the failed writer still held the lock
-    assert failed.value is not None
+            backend.write([{**A_DOCUMENT, "id": "1"}, {**A_DOCUMENT, "id": "2"}])
+    monkeypatch.setattr(module, "WRITE_TIMEOUT_SECONDS", 0.5)
+    assert backend.stored_digests() == {}  # the batch's first document was not kept either
+    backend.write([A_DOCUMENT])  # a lock error here if the failed writer still held the lock
+    assert failed.value is not None and backend.stored_digests() == {1: "x"}
 
 
 def test_a_facet_shows_its_ten_most_frequent_values_and_says_how_many_more(login):
@@ -420,3 +472,37 @@ def test_a_facet_shows_its_ten_most_frequent_values_and_says_how_many_more(login
     page = search(eve, q="kettle")
     assert "Kettle Maker 00 Ltd</a> <span class=\"muted\">(2)" in page
     assert "and 2 more" in page
+
+
+def test_tantivy_reads_queries_with_the_analyzers_the_index_uses(tmp_path, search_backend):
+    """The query side builds its terms with Python analyzers meant to equal tantivy's built-in
+    en_stem and default tokenizers: a word indexed in any form must be found in any other."""
+    if search_backend != "tantivy":
+        pytest.skip("tantivy's analyzers")
+    import tantivy
+
+    from investigations.search.tantivy_backend import ANALYZERS
+
+    for name in ("en_stem", "default"):
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("body", tokenizer_name=name)
+        index = tantivy.Index(builder.build())
+        writer = index.writer(15_000_000, 1)
+        text = "Refunds REFUSED, charging warranties; Über-café don't C-2026-00042 x" + "y" * 45
+        writer.add_document(tantivy.Document(body=text))
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        indexed = {term for term, _ in index.searcher().terms_with_prefix("body", "")}
+        assert indexed == set(ANALYZERS[name].analyze(text)), name
+
+
+def test_tantivy_takes_several_values_of_one_facet_as_any_of_them(corpus, users, search_backend):
+    """SearchRequest.filters maps a facet to one value or to a list of values (any of them)."""
+    if search_backend != "tantivy":
+        pytest.skip("lists of facet values come with the shared query flow's change")
+    backend = get_backend()
+    both = backend.search(SearchRequest(text="", filters={"category": ["billing", "delivery"]}), users["eve"])
+    assert {hit.reference for hit in both.hits} == {corpus["gym"], corpus["dryer"]} and both.total == 2
+    one = backend.search(SearchRequest(text="", filters={"category": "billing"}), users["eve"])
+    assert [hit.reference for hit in one.hits] == [corpus["gym"]]

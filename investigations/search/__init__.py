@@ -5,18 +5,26 @@ bp = Blueprint("search", __name__)
 
 
 def get_backend():
-    """This app's search backend, created once per process: Whoosh by default, PostgreSQL full-text
-    search with SEARCH_BACKEND=postgres (the database must then be PostgreSQL)."""
+    """This app's search backend, created once per process: tantivy by default, Whoosh with
+    SEARCH_BACKEND=whoosh, PostgreSQL full-text search with SEARCH_BACKEND=postgres (the database
+    must then be PostgreSQL)."""
     backend = current_app.extensions.get("search_backend")
     if backend is None:
-        if current_app.config["SEARCH_BACKEND"] == "postgres":
+        name = current_app.config["SEARCH_BACKEND"]
+        if name == "postgres":
             from .postgres_backend import PostgresBackend
 
             backend = PostgresBackend()
-        else:
+        elif name == "whoosh":
             from .whoosh_backend import WhooshBackend
 
             backend = WhooshBackend(current_app.config["SEARCH_INDEX_DIR"])
+        elif name == "tantivy":
+            from .tantivy_backend import TantivyBackend
+
+            backend = TantivyBackend(current_app.config["SEARCH_INDEX_DIR"])
+        else:
+            raise RuntimeError(f"Unknown SEARCH_BACKEND {name!r}: use tantivy, whoosh or postgres.")
         current_app.extensions["search_backend"] = backend
     return backend
 

@@ -1,0 +1,639 @@
+"""Full-text search with tantivy (Rust, through its official Python bindings): schema, writing
+documents, searching with permissions, facets, highlights, spelling suggestions and similar cases.
+
+The index lives in SEARCH_INDEX_DIR/tantivy/<generation>, with SEARCH_INDEX_DIR/tantivy/current
+pointing at the one in use (apart from Whoosh's generations, so the two engines can be switched
+back and forth); `flask search reindex` builds a new generation aside and swaps the pointer.
+
+tantivy allows one IndexWriter per index at a time, across processes: every write opens its
+writer under an fcntl lock, commits, and drops it. Each process keeps one reader open and reloads
+it (cheaply: only new segments are opened) when the index's meta.json has changed.
+
+The user's query is parsed here, into tantivy queries built term by term (tantivy's own parser
+knows neither wildcards, `word~` nor a lenient reading of a lone operator), with the same
+analyzers the index uses, so that stemming, phrases and fields behave as on the other engines.
+"""
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import tantivy
+from markupsafe import Markup, escape
+from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+
+from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults, correct_words
+
+WRITE_TIMEOUT_SECONDS = 10
+WRITE_HEAP_BYTES = 32_000_000  # one thread; tantivy needs at least 15 MB per writer thread
+REBUILD_HEAP_BYTES = 256_000_000
+MAX_FACET_VALUES = 65_000  # tantivy's bucket limit; far above any facet's number of values here
+SNIPPET_CHARS = 220
+MAX_OFFSET = 100_000
+MAX_FUZZY_DISTANCE = 2
+
+STEMMED_FIELDS = ("title", "narrative", "notes", "evidence", "business")  # tokenizer en_stem
+SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
+                  "business": "Business"}
+# Searched when a word names no field, with the boosts the Whoosh engine gives them.
+DEFAULT_FIELDS = {"title": 2.0, "narrative": 1.0, "notes": 1.0, "evidence": 1.0, "business": 1.5,
+                  "complainant": 1.0, "reference": 1.0}
+KEYWORD_FIELDS = ("tag", *FACETS)  # raw: one term per value
+FIELD_ALIASES = {"ref": "reference", "tags": "tag"}
+QUERYABLE_FIELDS = set(DEFAULT_FIELDS) | set(KEYWORD_FIELDS)
+# Left out of similar-case matching only (they are searchable as any other word).
+STOP_WORDS = ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no",
+              "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this",
+              "to", "was", "will", "with", "i", "my", "me", "we", "our", "you", "your", "he", "she", "his", "her",
+              "have", "has", "had", "were", "been", "from", "so", "do", "did"]
+
+
+def make_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("reference", stored=True, tokenizer_name="raw")  # one term: c-2026-00042
+    for name in STEMMED_FIELDS:
+        builder.add_text_field(name, stored=True, tokenizer_name="en_stem")
+    builder.add_text_field("complainant", tokenizer_name="default")  # searchable, never stored or shown
+    # Each distinct word as typed (lowercased), for "Did you mean": stemmed terms are not words.
+    builder.add_text_field("spell", tokenizer_name="default", index_option="basic")
+    builder.add_text_field("tag", tokenizer_name="raw")  # one term per tag, lowercased
+    for name in FACETS:
+        builder.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
+    builder.add_integer_field("received", indexed=True, fast=True)  # date received, as a day number
+    builder.add_integer_field("created", indexed=True, fast=True)  # filed at, in µs since 1970 (UTC)
+    builder.add_integer_field("created_by", indexed=True)
+    builder.add_integer_field("assigned_to", indexed=True)
+    builder.add_text_field("digest", stored=True, tokenizer_name="raw", index_option="basic")
+    return builder.build()
+
+
+SCHEMA = make_schema()
+
+
+def _analyzer(*filters) -> tantivy.TextAnalyzer:
+    builder = TextAnalyzerBuilder(Tokenizer.simple())
+    for one in filters:
+        builder = builder.filter(one)
+    return builder.build()
+
+
+# The query side of tantivy's built-in tokenizers: "en_stem" and "default" (tested against the index).
+ANALYZERS = {
+    "en_stem": _analyzer(Filter.remove_long(40), Filter.lowercase(), Filter.stemmer("english")),
+    "default": _analyzer(Filter.remove_long(40), Filter.lowercase()),
+}
+FIELD_ANALYZER = {**dict.fromkeys(STEMMED_FIELDS, "en_stem"), "complainant": "default"}  # others: raw
+
+
+def _day(value: date) -> int:
+    return value.toordinal()
+
+
+def _micros(moment: datetime) -> int:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return (moment - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+
+
+# --- the query language --------------------------------------------------------------------
+
+TOKEN = re.compile(r'''
+    (?P<space>\s+)
+  | (?P<open>\()
+  | (?P<close>\))
+  | (?:(?P<pfield>[A-Za-z_]+):)?"(?P<phrase>[^"]*)"?(?:~\d*)?(?:\^[\d.]*)?
+  | (?:(?P<field>[A-Za-z_]+):(?=[^\s()]))?(?P<word>[^\s()"]+)
+''', re.VERBOSE)
+OPERATORS = ("AND", "OR", "NOT")
+
+
+def _tokens(text: str) -> list[tuple]:
+    """(kind, field, text) tuples: op, open, close, phrase or word. Unknown fields stay part of the word."""
+    tokens = []
+    for match in TOKEN.finditer(text):
+        if match.group("space"):
+            continue
+        if match.group("open") or match.group("close"):
+            tokens.append(("open" if match.group("open") else "close", None, None))
+        elif match.group("phrase") is not None:
+            field = match.group("pfield")
+            name = FIELD_ALIASES.get((field or "").lower(), (field or "").lower())
+            if field and name not in QUERYABLE_FIELDS:
+                tokens.append(("word", None, field))
+                name = None
+            tokens.append(("phrase", name or None, match.group("phrase")))
+        else:
+            field, word = match.group("field"), match.group("word")
+            if word in OPERATORS and not field:
+                tokens.append(("op", None, word))
+                continue
+            name = FIELD_ALIASES.get((field or "").lower(), (field or "").lower())
+            if field and name not in QUERYABLE_FIELDS:
+                name, word = None, f"{field}:{word}"
+            tokens.append(("word", name or None, word))
+    return tokens
+
+
+class _Parser:
+    """or := and (OR and)* ; and := unary ((AND)? unary)* ; unary := NOT unary | atom ;
+    atom := ( or ) | word | phrase. Stray operators and parentheses are skipped, never an error.
+    Produces nested tuples: ("or", [...]), ("and", [...]), ("not", x), ("word"/"phrase", field, text)."""
+
+    def __init__(self, tokens):
+        self.tokens, self.at = tokens, 0
+
+    def peek(self):
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def parse(self):
+        parts = []
+        while self.peek() is not None:
+            node = self.or_expr()
+            if node is not None:
+                parts.append(node)
+            elif self.peek() is not None:
+                self.at += 1  # a token no rule takes (a stray ")" or operator)
+        return ("and", parts) if len(parts) > 1 else (parts[0] if parts else None)
+
+    def or_expr(self):
+        parts = [self.and_expr()]
+        while (token := self.peek()) and token[0] == "op" and token[2] == "OR":
+            self.at += 1
+            parts.append(self.and_expr())
+        parts = [part for part in parts if part is not None]
+        return ("or", parts) if len(parts) > 1 else (parts[0] if parts else None)
+
+    def and_expr(self):
+        parts = []
+        while (token := self.peek()) is not None:
+            if token[0] == "close" or (token[0] == "op" and token[2] == "OR"):
+                break
+            if token[0] == "op" and token[2] == "AND":
+                self.at += 1
+                continue
+            node = self.unary()
+            if node is not None:
+                parts.append(node)
+        return ("and", parts) if len(parts) > 1 else (parts[0] if parts else None)
+
+    def unary(self):
+        token = self.peek()
+        if token[0] == "op" and token[2] == "NOT":
+            self.at += 1
+            if self.peek() is None or self.peek()[0] == "close":
+                return None
+            inner = self.unary()
+            return ("not", inner) if inner is not None else None
+        self.at += 1
+        if token[0] == "open":
+            inner = self.or_expr()
+            if (close := self.peek()) is not None and close[0] == "close":
+                self.at += 1
+            return inner
+        if token[0] in ("word", "phrase"):
+            return token
+        return None  # an operator where a word belongs
+
+
+class _Compiler:
+    """Turns the parsed query into a tantivy Query over the schema's fields."""
+
+    def __init__(self, schema):
+        self.schema = schema
+
+    def compile(self, node) -> Query | None:
+        kind = node[0]
+        if kind == "not":  # a NOT alone: everything but it
+            inner = self.compile(node[1])
+            return None if inner is None else Query.boolean_query(
+                [(Occur.Must, Query.all_query()), (Occur.MustNot, inner)])
+        if kind in ("and", "or"):
+            clauses = []
+            for part in node[1]:
+                if kind == "and" and part[0] == "not":
+                    inner = self.compile(part[1])
+                    if inner is not None:
+                        clauses.append((Occur.MustNot, inner))
+                else:
+                    query = self.compile(part)
+                    if query is not None:
+                        clauses.append((Occur.Must if kind == "and" else Occur.Should, query))
+            if not clauses:
+                return None
+            if all(occur == Occur.MustNot for occur, _ in clauses):
+                clauses.append((Occur.Must, Query.all_query()))
+            if len(clauses) == 1 and clauses[0][0] != Occur.MustNot:
+                return clauses[0][1]
+            return Query.boolean_query(clauses)
+        return self.leaf(kind, node[1], node[2])
+
+    def leaf(self, kind: str, field: str | None, text: str) -> Query | None:
+        fuzzy = None
+        if kind == "word":
+            text = re.sub(r"\^[\d.]*$", "", text)  # boosts are ignored
+            if (match := re.fullmatch(r"(.+?)~(\d*)", text)) and re.search(r"\w", match.group(1)):
+                text = match.group(1)
+                fuzzy = min(int(match.group(2) or 1), MAX_FUZZY_DISTANCE)
+            text = text.rstrip("~")
+            if not field and text.strip("*?") == "" and "*" in text:
+                return Query.all_query()  # "*": every case, as on Whoosh
+        fields = {field: 1.0} if field else DEFAULT_FIELDS
+        queries = []
+        for name, boost in fields.items():
+            query = self.field_query(name, kind, text, fuzzy)
+            if query is not None:
+                queries.append(query if boost == 1.0 else Query.boost_query(query, boost))
+        if not queries:
+            return None
+        return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
+
+    def field_query(self, name: str, kind: str, text: str, fuzzy: int | None) -> Query | None:
+        analyzer = FIELD_ANALYZER.get(name)
+        if kind == "word" and ("*" in text or "?" in text):
+            pattern = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text.lower())
+            literal = re.sub(r"[*?]", "", text)
+            if analyzer and not re.fullmatch(r"\w*", literal):
+                return None  # wildcards apply to single words of text fields
+            return Query.regex_query(self.schema, name, pattern)
+        if analyzer is None:  # one term per value: a reference, a tag, a facet value
+            values = sorted({text.strip(), text.strip().lower()} - {""})
+            if not values:
+                return None
+            if len(values) == 1:
+                return Query.term_query(self.schema, name, values[0])
+            return Query.term_set_query(self.schema, name, values)
+        words = ANALYZERS[analyzer].analyze(text)
+        if not words:
+            return None
+        if len(words) == 1:
+            if fuzzy:
+                return Query.fuzzy_term_query(self.schema, name, words[0], distance=fuzzy)
+            return Query.term_query(self.schema, name, words[0])
+        return Query.phrase_query(self.schema, name, words)
+
+
+def parse(text: str, schema=SCHEMA) -> Query:
+    """The query for a user's text; an empty text finds every case, text without any word none."""
+    if not text.strip():
+        return Query.all_query()
+    tree = _Parser(_tokens(text)).parse()
+    query = _Compiler(schema).compile(tree) if tree is not None else None
+    if query is None:
+        raise ValueError("no searchable word")
+    return query
+
+
+def plain_words(text: str, schema=SCHEMA) -> Query:
+    """The fallback for a query that cannot be read: every word of it, as plain words."""
+    words = re.findall(r"\w+", text)
+    if not words:
+        return Query.empty_query()
+    return _Compiler(schema).compile(("and", [("word", None, word) for word in words])) or Query.empty_query()
+
+
+# --- snippets -------------------------------------------------------------------------------
+
+def _snippet_html(snippet) -> str:
+    """The fragment escaped, with the highlighted ranges (UTF-8 byte offsets) in <mark>."""
+    fragment = snippet.fragment().encode()
+    parts, last = [], 0
+    for span in snippet.highlighted():
+        parts.append(str(escape(fragment[last:span.start].decode(errors="ignore"))))
+        parts.append(f"<mark>{escape(fragment[span.start:span.end].decode(errors='ignore'))}</mark>")
+        last = span.end
+    parts.append(str(escape(fragment[last:].decode(errors="ignore"))))
+    return "".join(parts).strip()
+
+
+def _levenshtein(a: str, b: str, limit: int) -> int:
+    """Edit distance, or limit + 1 as soon as it must exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+class TantivyBackend(SearchBackend):
+    name = "tantivy"
+
+    def __init__(self, directory: str | Path):
+        self.root = Path(directory) / "tantivy"
+        self._lock = threading.Lock()
+        self._index: tantivy.Index | None = None
+        self._index_dir: Path | None = None
+        self._seen: tuple | None = None  # meta.json's identity when the reader was last reloaded
+        self._vocabulary: dict[str, list[tuple[str, int]]] = {}  # spelling words by first letter
+
+    # --- the index on disk ---------------------------------------------------------------
+
+    @property
+    def pointer(self) -> Path:
+        return self.root / "current"
+
+    def current_dir(self) -> Path:
+        """The generation in use, created empty on first use (once, whichever process gets there first)."""
+        if not self.pointer.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            with open(self.root / ".create.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not self.pointer.exists():
+                    self._point_to(self._new_generation())
+        return self.pointer.resolve()
+
+    def _new_generation(self) -> Path:
+        generation = self.root / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        generation.mkdir(parents=True)
+        tantivy.Index(SCHEMA, path=str(generation), reuse=False)
+        return generation
+
+    def _point_to(self, generation: Path) -> None:
+        link = self.root / f".current-{uuid.uuid4().hex[:8]}"
+        link.symlink_to(generation.name)
+        os.replace(link, self.pointer)  # atomic: readers see the old or the new index, never none
+
+    @contextlib.contextmanager
+    def _write_lock(self):
+        """The index's one writer, across processes; waits up to WRITE_TIMEOUT_SECONDS, then raises."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".write.lock", "w") as lock:
+            deadline = time.monotonic() + WRITE_TIMEOUT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("the search index is busy (another process is writing)") from None
+                    time.sleep(0.01)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    # --- writing --------------------------------------------------------------------------
+
+    @staticmethod
+    def _document(doc: dict) -> tantivy.Document:
+        document = tantivy.Document()
+        for name in ("id", "reference", *STEMMED_FIELDS, "complainant", "digest", *FACETS):
+            if doc.get(name):
+                document.add_text(name, doc[name])
+        for tag in {tag.strip().lower() for tag in doc.get("tag", "").split(",")} - {""}:
+            document.add_text("tag", tag)
+        document.add_text("spell", " ".join(doc.get(name, "") for name in STEMMED_FIELDS))
+        document.add_integer("received", _day(date.fromisoformat(doc["received"][:10])))
+        document.add_integer("created", _micros(datetime.fromisoformat(doc["created"])))
+        document.add_integer("created_by", int(doc["created_by"]))
+        if doc.get("assigned_to"):
+            document.add_integer("assigned_to", int(doc["assigned_to"]))
+        return document
+
+    def write(self, docs: list[dict], deleted_ids: list[int] = ()) -> None:
+        """Add or replace documents, and remove deleted cases, in one commit. Raises TimeoutError
+        if the index stays busy; on any failure nothing of the batch is kept."""
+        with self._write_lock():
+            index = tantivy.Index.open(str(self.current_dir()))
+            index.config_reader(reload_policy="Manual")
+            writer = index.writer(WRITE_HEAP_BYTES, 1)
+            try:
+                for case_id in deleted_ids:
+                    writer.delete_documents_by_term("id", str(case_id))
+                for doc in docs:
+                    writer.delete_documents_by_term("id", str(doc["id"]))  # only copies added before it
+                    writer.add_document(self._document(doc))
+                writer.commit()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    writer.rollback()
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    writer.wait_merging_threads()  # drops the writer: its lock is released now
+                del writer
+
+    def rebuild(self, docs, progress=None, expected: int = 0) -> int:
+        """Build a new generation from `docs` aside, then swap it in; return the documents written."""
+        generation = self._new_generation()
+        index = tantivy.Index.open(str(generation))
+        index.config_reader(reload_policy="Manual")
+        threads = min(2, os.cpu_count() or 1) if expected > 5000 else 1
+        writer = index.writer(REBUILD_HEAP_BYTES if expected > 5000 else WRITE_HEAP_BYTES * 2, threads)
+        count = 0
+        try:
+            for doc in docs:
+                writer.add_document(self._document(doc))
+                count += 1
+                if progress:
+                    progress(1)
+            writer.commit()
+            writer.wait_merging_threads()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                writer.rollback()
+                writer.wait_merging_threads()
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        with self._write_lock():  # no write is half-way into the old generation while it goes
+            old = self.pointer.resolve() if self.pointer.exists() else None
+            self._point_to(generation)
+            if old and old != generation:
+                shutil.rmtree(old, ignore_errors=True)  # open readers keep their mapped files
+        return count
+
+    def stored_digests(self) -> dict[int, str]:
+        searcher = self.searcher()
+        if not searcher.num_docs:
+            return {}
+        digests = {}
+        for _, address in searcher.search(Query.all_query(), limit=searcher.num_docs, count=False).hits:
+            fields = searcher.doc(address)
+            digests[int(fields.get_first("id"))] = fields.get_first("digest") or ""
+        return digests
+
+    # --- searching ------------------------------------------------------------------------
+
+    def searcher(self) -> tantivy.Searcher:
+        """A searcher on the latest commit: this process's index, reloaded only when it changed."""
+        with self._lock:
+            directory = self.current_dir()
+            for attempt in range(10):
+                try:
+                    meta = os.stat(directory / "meta.json")
+                    seen = (directory, meta.st_ino, meta.st_mtime_ns, meta.st_size)
+                    if self._index is None or self._index_dir != directory:
+                        self._index = tantivy.Index.open(str(directory))
+                        self._index.config_reader(reload_policy="Manual")
+                        self._index_dir, self._vocabulary = directory, {}
+                    elif seen != self._seen:
+                        self._index.reload()  # opens only the new segments
+                        self._vocabulary = {}
+                    self._seen = seen
+                    return self._index.searcher()
+                except (OSError, ValueError):
+                    # Another process's merge removed a segment named by the meta.json just read,
+                    # or a reindex swapped the generation: read the newest one again.
+                    if attempt == 9:
+                        raise
+                    time.sleep(0.01 * (attempt + 1))
+                    directory = self.current_dir()
+
+    def warm_up(self) -> None:
+        searcher = self.searcher()
+        searcher.search(Query.all_query(), limit=1)
+        searcher.aggregate(Query.all_query(), self._facet_aggregations())
+
+    @staticmethod
+    def permission_filter(user) -> Query | None:
+        if user.is_editor:
+            return None
+        return Query.boolean_query([(Occur.Should, Query.term_query(SCHEMA, "created_by", int(user.id))),
+                                    (Occur.Should, Query.term_query(SCHEMA, "assigned_to", int(user.id)))])
+
+    def _filters(self, request: SearchRequest, user) -> list[Query]:
+        parts = [f for f in [self.permission_filter(user)] if f is not None]
+        for name, chosen in request.filters.items():
+            if name not in FACETS:
+                raise ValueError(f"no facet called {name!r}")
+            values = [chosen] if isinstance(chosen, str) else list(chosen)  # several values: any of them
+            if values:
+                parts.append(Query.term_set_query(SCHEMA, name, [str(value) for value in values]))
+        if request.date_from or request.date_to:
+            parts.append(Query.range_query(
+                SCHEMA, "received", tantivy.FieldType.Integer,
+                _day(request.date_from) if request.date_from else None,
+                _day(request.date_to) if request.date_to else None))
+        if request.created_after:
+            parts.append(Query.range_query(SCHEMA, "created", tantivy.FieldType.Integer,
+                                           _micros(request.created_after), None, include_lower=False))
+        return parts
+
+    def run_text(self, text: str, request: SearchRequest, user, results: SearchResults) -> SearchResults:
+        searcher = self.searcher()
+        try:
+            query = parse(text)
+        except Exception:  # never let a typed query become an error page
+            results.notice = "Your search could not be read as typed; showing results for the words in it."
+            query = plain_words(text)
+        try:
+            return self._run(searcher, query, request, user)
+        except Exception:  # a query that builds but cannot run (a regex tantivy refuses, say)
+            results.notice = "Your search could not be run as typed; showing results for the words in it."
+            return self._run(searcher, plain_words(text), request, user)
+
+    @staticmethod
+    def _facet_aggregations() -> dict:
+        return {name: {"terms": {"field": name, "size": MAX_FACET_VALUES}} for name in FACETS}
+
+    def _run(self, searcher, text_query: Query, request: SearchRequest, user) -> SearchResults:
+        filters = self._filters(request, user)
+        # The filters go inside the query (scored only by the text): counts, facets and hits agree.
+        query = Query.boolean_query([(Occur.Must, text_query), *((Occur.Must, Query.const_score_query(f, 0.0))
+                                                                 for f in filters)]) if filters else text_query
+        start = (max(request.page, 1) - 1) * request.per_page
+        found = SearchResults(request)
+        found.facets = self._facet_counts(searcher.aggregate(query, self._facet_aggregations()))
+        if start >= MAX_OFFSET:  # far past any page shown (a count-only request): no top-N heap that size
+            found.total = searcher.search(query, limit=1, count=True).count
+            return found
+        if request.sort in ("newest", "oldest"):
+            order = tantivy.Order.Desc if request.sort == "newest" else tantivy.Order.Asc
+            result = searcher.search(query, limit=request.per_page, offset=start, count=True,
+                                     order_by_field="received", order=order)
+            page, scores = result.hits, [0.0] * len(result.hits)
+        else:
+            result = searcher.search(query, limit=request.per_page, offset=start, count=True)
+            page, scores = result.hits, [score for score, _ in result.hits]
+        found.total = result.count
+        if not page:
+            return found
+        generators = {}
+        for name in SNIPPET_FIELDS:
+            generator = tantivy.SnippetGenerator.create(searcher, text_query, SCHEMA, name)
+            generator.set_max_num_chars(SNIPPET_CHARS)
+            generators[name] = generator
+        for score, (_, address) in zip(scores, page, strict=True):
+            doc = searcher.doc(address)
+            snippets = []
+            for name, label in SNIPPET_FIELDS.items():
+                if doc.get_first(name):
+                    snippet = generators[name].snippet_from_doc(doc)
+                    if snippet.highlighted():
+                        snippets.append((label, Markup(_snippet_html(snippet))))
+            found.hits.append(Hit(int(doc.get_first("id")), doc.get_first("reference").upper(),
+                                  doc.get_first("title") or "", snippets, score))
+        return found
+
+    @staticmethod
+    def _facet_counts(aggregations: dict) -> dict[str, dict[str, int]]:
+        facets = {}
+        for name in FACETS:
+            result = aggregations[name]
+            if result.get("sum_other_doc_count"):  # more values than the bucket limit: never a silent cut
+                raise RuntimeError(f"facet {name} has more than {MAX_FACET_VALUES} values")
+            facets[name] = {str(bucket["key"]): bucket["doc_count"] for bucket in result["buckets"]}
+        return facets
+
+    # --- spelling and similar cases ---------------------------------------------------------
+
+    def correct(self, text: str) -> str | None:
+        """The query with each unknown plain word replaced by the closest indexed word with the
+        same first letter (as typed, as Whoosh's suggestions do): fewest edits, then most cases."""
+        searcher = self.searcher()
+
+        def suggest(word: str) -> str | None:
+            vocabulary = self._vocabulary.get(word[0])
+            if vocabulary is None:
+                vocabulary = searcher.terms_with_prefix("spell", word[0])
+                self._vocabulary[word[0]] = vocabulary
+            best = None
+            for term, _count in vocabulary:  # most frequent first
+                if abs(len(term) - len(word)) > 2 or term == word:
+                    continue
+                distance = _levenshtein(word, term, 2)
+                if distance <= 2 and (best is None or distance < best[0]):
+                    best = (distance, term)
+                    if distance == 1:
+                        break
+            return best[1] if best else None
+
+        return correct_words(text, lambda word: searcher.doc_freq("spell", word) > 0, suggest)
+
+    def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
+        searcher = self.searcher()
+        found = searcher.search(Query.term_query(SCHEMA, "id", str(case_id)), limit=1, count=False).hits
+        if not found:
+            return []
+        doc = searcher.doc(found[0][1])
+        fields = {name: doc.get_first(name) for name in ("title", "narrative") if doc.get_first(name)}
+        if not fields:
+            return []
+        like = Query.more_like_this_document_fields_query(
+            SCHEMA, fields, min_doc_frequency=2, min_term_frequency=1, max_query_terms=12, stop_words=STOP_WORDS)
+        clauses = [(Occur.Must, like), (Occur.MustNot, Query.term_query(SCHEMA, "id", str(case_id)))]
+        if (allowed := self.permission_filter(user)) is not None:
+            clauses.append((Occur.Must, allowed))
+        hits = []
+        for score, address in searcher.search(Query.boolean_query(clauses), limit=limit, count=False).hits:
+            other = searcher.doc(address)
+            hits.append(Hit(int(other.get_first("id")), other.get_first("reference").upper(),
+                            other.get_first("title") or "", [], score))
+        return hits
+
+    def close(self) -> None:
+        with self._lock:
+            self._index = self._index_dir = self._seen = None
+            self._vocabulary = {}
