@@ -23,11 +23,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 migrate: $(VENV)/.installed
 	$(FLASK) db upgrade
 
+# The app and its search indexer (the one process that writes the index), together; Ctrl-C stops both.
 run: migrate
 	$(FLASK) users ensure-admin
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.dev start
 
-# Production-style serving: gunicorn with several worker processes on the same configuration
+# Production-style serving: gunicorn with several worker processes and the search indexer (Procfile),
+# on the same configuration
 # (environment variables; see README "Deployment"). Put a TLS proxy in front of it.
 # It refuses to start (before touching the database) unless SECRET_KEY is set and APP_ENV=production:
 # see production_settings_missing in gunicorn.conf.py.
@@ -35,7 +37,7 @@ WORKERS ?= 4
 serve: production-settings
 	@$(MAKE) --no-print-directory migrate
 	$(FLASK) users ensure-admin
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 120 --access-logfile - app:app
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile start
 
 production-settings:
 	@$(or $(PYTHON),python3) -c 'import runpy; runpy.run_path("gunicorn.conf.py")["refuse_unless_production"]()'

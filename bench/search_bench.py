@@ -152,7 +152,7 @@ def make_app(database_url: str, work: Path, backend: str):
     return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_DIR": str(work),
                        "SEARCH_INDEX_DIR": str(work / "index"), "EVIDENCE_DIR": str(work / "evidence"),
                        "SEARCH_BACKEND": backend, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                       "RATELIMIT_ENABLED": False})
+                       "RATELIMIT_ENABLED": False, "SEARCH_INDEXER": "inline"})
 
 
 def reset_postgres(url: str) -> None:

@@ -217,6 +217,25 @@ def check_search_command(repair):
         sys.exit(1)
 
 
+@search_cli.command("indexer")
+def indexer_command():
+    """Run the single index writer: apply queued changes to the index as they come, until stopped."""
+    import signal
+    import threading
+
+    from .search.indexer import IndexerAlreadyRunning, run_indexer
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    app = current_app._get_current_object()
+    click.echo(f"Indexer running ({app.config['SEARCH_BACKEND']}); Ctrl-C stops it.", err=True)
+    try:
+        run_indexer(app, stop)
+    except IndexerAlreadyRunning as error:
+        raise click.ClickException(str(error)) from error
+
+
 @search_cli.command("sync")
 def sync_search_command():
     """Apply index updates still waiting in the queue (after the index was busy or down)."""

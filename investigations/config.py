@@ -51,10 +51,14 @@ class Config:
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SEARCH_INDEX_DIR = env.get("SEARCH_INDEX_DIR") or str(REPO_ROOT / "search_index")
+        # "separate": only the indexer process (`flask search indexer`, started by make run and make
+        # serve) writes the index; "inline": each process writes it right after its own commits.
+        self.SEARCH_INDEXER = env.get("SEARCH_INDEXER", "separate")
         # Set to false to stop writing the index after each commit (bulk imports, then `flask search reindex`).
         self.SEARCH_SYNC = _env_bool("SEARCH_SYNC", True)
-        # "whoosh" (an index on disk, the default) or "postgres" (full-text search in PostgreSQL).
-        self.SEARCH_BACKEND = env.get("SEARCH_BACKEND", "whoosh")
+        # "tantivy" (an index on disk, the default), "whoosh" (an index on disk, pure Python) or
+        # "postgres" (full-text search in PostgreSQL); after switching, run `flask search reindex`.
+        self.SEARCH_BACKEND = env.get("SEARCH_BACKEND", "tantivy")
         if self.SEARCH_BACKEND == "postgres" and not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             raise RuntimeError("SEARCH_BACKEND=postgres needs DATABASE_URL to point at PostgreSQL.")
         self.EVIDENCE_DIR = env.get("EVIDENCE_DIR") or str(instance_dir / "evidence")

@@ -68,6 +68,7 @@ def make_app(database_url, tmp_path, **overrides):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "EVIDENCE_EXTRACTION": "inline",
+        "SEARCH_INDEXER": "inline",  # each test's own commits are searchable at once (no indexer process)
         "DOSSIER_RENDERING": "inline",
         "SERVER_NAME": "localhost",
     }

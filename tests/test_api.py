@@ -17,7 +17,7 @@ from tests import evidence_files
 from tests.conftest import PASSWORD, TEST_DATABASE_URL
 
 PROBLEM = "application/problem+json"
-BACKENDS = ["whoosh", "postgres"] if TEST_DATABASE_URL else ["whoosh"]
+BACKENDS = ["postgres"] if TEST_DATABASE_URL else ["tantivy", "whoosh"]
 
 
 class Api:
@@ -294,7 +294,7 @@ def test_tokens_are_stored_hashed_and_last_use_is_recorded_once_a_minute(api):
 
 def test_the_tokens_page_creates_shows_once_and_revokes(app, login, users):
     rita = login("rita")
-    page = rita.post("/account/tokens", data={"name": "Newsletter script"})
+    page = rita.post("/account/tokens", data={"name": "Newsletter script", "password": PASSWORD})
     assert page.status_code == 200
     secret = re.search(r"<code[^>]*>(inv_[\w-]{40,})</code>", page.get_data(as_text=True)).group(1)
     assert page.headers["Cache-Control"] == "no-store"
@@ -330,8 +330,9 @@ def test_the_tokens_page_needs_a_csrf_token_but_the_api_does_not(app_factory, us
     signed_in = client.post("/login", data={"email": "rita@example.org", "password": PASSWORD,
                                             "csrf_token": csrf_token(client.get("/login"))})
     assert signed_in.status_code == 302
-    assert client.post("/account/tokens", data={"name": "Forged"}).status_code == 400
-    page = client.post("/account/tokens", data={"name": "Mine", "csrf_token": csrf_token(client.get("/account/tokens"))})
+    assert client.post("/account/tokens", data={"name": "Forged", "password": PASSWORD}).status_code == 400
+    page = client.post("/account/tokens", data={"name": "Mine", "password": PASSWORD,
+                                                "csrf_token": csrf_token(client.get("/account/tokens"))})
     assert page.status_code == 200
     secret = re.search(r"<code[^>]*>(inv_[\w-]{40,})</code>", page.get_data(as_text=True)).group(1)
     with app.app_context():

@@ -27,7 +27,7 @@ from investigations.storage import EvidenceStore
 from tests import evidence_files as files
 from tests.conftest import TEST_DATABASE_URL, file_case, make_app, sign_in
 
-BACKENDS = ["whoosh", "postgres"] if TEST_DATABASE_URL else ["whoosh"]
+BACKENDS = ["postgres"] if TEST_DATABASE_URL else ["tantivy", "whoosh"]
 
 
 def register(app):

@@ -2,10 +2,11 @@
 
 After each flush, the cases touched by the changes (a case itself, its timeline, evidence or
 tags, or a business it belongs to) are written to the search_queue table, in the same
-transaction as the change. After the commit, this process rewrites their documents and
-empties those queue rows. If the index write fails (the index is busy, the disk full) or the
-worker dies in between, the rows stay, and the next commit of any worker (for rows older than
-STALE_SECONDS) or `flask search sync` retries them: the database change is never lost or blocked.
+transaction as the change. The single indexer process (indexer.py) rewrites their documents
+and empties those queue rows a moment later; with SEARCH_INDEXER=inline (tests, scripts) the
+committing process does it itself, right after its commit. If the index write fails (the index
+is busy, the disk full) or the process dies in between, the rows stay and are retried: the
+database change is never lost or blocked.
 """
 from datetime import timedelta
 
@@ -51,9 +52,15 @@ def _after_flush(session: Session, flush_context) -> None:
     session.info.setdefault(QUEUE_KEY, set()).update(ids)
 
 
+def writes_inline() -> bool:
+    """Whether this process writes the index right after its own commits (SEARCH_INDEXER=inline:
+    tests and scripts); otherwise the separate indexer (indexer.py) does."""
+    return current_app.config.get("SEARCH_SYNC", True) and current_app.config.get("SEARCH_INDEXER") == "inline"
+
+
 def _after_commit(session: Session) -> None:
     ids = session.info.pop(QUEUE_KEY, None)
-    if ids and has_app_context() and current_app.config.get("SEARCH_SYNC", True):
+    if ids and has_app_context() and writes_inline():
         process_queue(only=ids)
         # Updates left behind by a failed write or a worker killed after its commit: retried
         # here, by whichever worker commits next (older ones only, so as not to redo others'

@@ -180,7 +180,6 @@ def live_server(tmp_path_factory):
         EVIDENCE_EXTRACTION="inline",  # evidence text is searchable as soon as the upload returns
         DOSSIER_RENDERING="inline",
         DOSSIER_DIR=str(root / "dossiers"),
-        SEARCH_BACKEND="whoosh",
     )
     with app.app_context():
         upgrade()

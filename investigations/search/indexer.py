@@ -1,0 +1,79 @@
+"""The single index writer: one process applies the search queue to the index.
+
+Web workers never write the index: a commit queues the touched cases (sync.py) and returns.
+The indexer (`flask search indexer`, started by `make run` and `make serve`) takes the queue in
+batches as it fills, so a saved case is findable a fraction of a second after its commit, and
+an import or a burst of edits becomes a few large index commits instead of many small ones.
+A lock file makes sure only one indexer runs per index directory.
+"""
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask
+
+IDLE_SECONDS = 0.1  # how often an idle indexer looks at the queue
+BATCH = 2000
+
+
+class IndexerAlreadyRunning(RuntimeError):
+    pass
+
+
+@contextmanager
+def indexer_lock(index_dir: str):
+    """Held while this process is the indexer; IndexerAlreadyRunning if another one is."""
+    Path(index_dir).mkdir(parents=True, exist_ok=True)
+    fd = os.open(Path(index_dir) / "indexer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexerAlreadyRunning(f"Another indexer is already running for {index_dir}.") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def run_indexer(app: Flask, stop: threading.Event, on_batch: Callable[[int], None] | None = None,
+                idle_seconds: float = IDLE_SECONDS) -> None:
+    """Apply the queue to the index until `stop` is set."""
+    from .sync import process_queue
+
+    with indexer_lock(app.config["SEARCH_INDEX_DIR"]):
+        while not stop.is_set():
+            try:
+                with app.app_context():
+                    done = process_queue(limit=BATCH)
+            except Exception:  # the database or the index is down for a moment: try again shortly
+                app.logger.exception("The indexer could not apply the queue; retrying")
+                done = 0
+                stop.wait(1.0)
+            if done and on_batch:
+                on_batch(done)
+            if not done:
+                stop.wait(idle_seconds)
+
+
+def wait_until_indexed(app: Flask, timeout: float = 10.0) -> bool:
+    """True once the queue is empty (for scripts and benchmarks that search right after writing)."""
+    from sqlalchemy import func, select
+
+    from ..extensions import db
+    from ..models import SearchQueueEntry
+
+    deadline = time.monotonic() + timeout
+    with app.app_context():
+        while time.monotonic() < deadline:
+            if not db.session.scalar(select(func.count()).select_from(SearchQueueEntry)):
+                db.session.rollback()
+                return True
+            db.session.rollback()
+            time.sleep(0.05)
+    return False
