@@ -22,13 +22,13 @@ def search_request(args: dict) -> SearchRequest:
     filters = {}
     for name in ("status", "category"):
         if args.get(name):
-            filters[name] = args[name]
+            filters[name] = [args[name]]
     if args.get("region"):
-        filters["region"] = args["region"].lower()
+        filters["region"] = [args["region"].lower()]
     if args.get("business"):
-        filters["business_id"] = str(args["business"])
+        filters["business_id"] = [str(args["business"])]
     if args.get("year"):
-        filters["year"] = str(args["year"])
+        filters["year"] = [str(args["year"])]
     return SearchRequest(text=args["q"], filters=filters, date_from=args.get("date_from"),
                          date_to=args.get("date_to"), sort=args["sort"], page=args["page"], per_page=args["per_page"])
 
@@ -43,6 +43,9 @@ def search(args):
     Ranked by relevance (or newest or oldest first), with snippets of where each case matched,
     facet counts, and, when the query finds nothing, the results of its spelling-corrected form
     (`suggestion`). A malformed query gets a `notice` and a best-effort result, never an error.
+    Each hit's `score` is its rank on this page scaled to 0..1 (1 for the first hit, 1/n for the
+    n-th and last): the order of the results, never the engine's raw relevance score, whose word
+    statistics count cases the caller may not see.
     """
     request = search_request(args)
     results = get_backend().search(request, me())
@@ -52,10 +55,11 @@ def search(args):
                              for value, count in counts.items()]
         for facet, counts in results.facets.items() if facet in FACET_NAMES
     }
-    hits = [{"reference": hit.reference, "title": hit.title, "score": hit.score,
+    shown = len(results.hits)
+    hits = [{"reference": hit.reference, "title": hit.title, "score": round((shown - rank) / shown, 4),
              "snippets": [{"field": where, "html": str(snippet)} for where, snippet in hit.snippets],
              "url": url_for("api_cases.get_case", reference=hit.reference, _external=True)}
-            for hit in results.hits]
+            for rank, hit in enumerate(results.hits)]
     body = {"query": args["q"], "suggestion": results.corrected, "notice": results.notice,
             "took_ms": round(results.took_ms, 1), "hits": hits, "facets": facets, "total": results.total,
             "page": request.page, "per_page": request.per_page, "pages": results.pages}

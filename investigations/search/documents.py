@@ -1,6 +1,7 @@
 """What the search index holds for a case, built from the database in one place."""
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
@@ -9,6 +10,34 @@ from sqlalchemy.orm import Session, selectinload
 from ..models import Business, Case
 
 STORED_TEXT_CHARS = 20_000  # per field, enough for snippets
+
+# Text the importers write where a source had nothing to say (investigations/imports/): it is no
+# one's words, and indexed it would make "narrative", "published" or "complainant" match every
+# imported complaint. What such a line carries of substance (the product named) is kept.
+PLACEHOLDERS = [
+    # cfpb.py, for a complaint without a consumer narrative; product and issue are kept (the issue
+    # is the title as well).
+    (re.compile(r"No narrative was published with this complaint\.\s*Product:\s*(.*?);\s*Issue:\s*(.*?)\.?$",
+                re.MULTILINE), lambda m: " ".join(part for part in m.groups() if part != "not given")),
+    (re.compile(r"No narrative was published with this complaint\.?"), ""),
+    # cfpb.py, the company's response: the labels, a response that says there is none, and yes/no
+    # fields are left out; the response itself ("Closed with explanation") is kept.
+    (re.compile(r"^Company response to consumer:\s*", re.MULTILINE), ""),
+    (re.compile(r"^Company public response:\s*Company has responded to the consumer and the CFPB and chooses not "
+                r"to provide a public response\.?\s*$", re.MULTILINE | re.IGNORECASE), ""),
+    (re.compile(r"^Company public response:\s*", re.MULTILINE), ""),
+    (re.compile(r"^(?:Timely response|Consumer disputed):\s*\S*\s*$", re.MULTILINE), ""),
+]
+COMPLAINANT_PLACEHOLDERS = [
+    (re.compile(r"^Unknown complainant$"), ""),  # importer.py and generic.py, when no name is given
+    (re.compile(r"^CFPB complainant\s+"), ""),  # cfpb.py: only the CFPB's complaint ID is anyone's
+]
+
+
+def without_placeholders(text: str, placeholders=PLACEHOLDERS) -> str:
+    for pattern, replacement in placeholders:
+        text = pattern.sub(replacement, text)
+    return text.strip()
 
 
 def case_document(case: Case) -> dict:
@@ -21,13 +50,14 @@ def case_document(case: Case) -> dict:
         "id": str(case.id),
         "reference": case.reference.lower(),
         "title": case.title,
-        "narrative": "\n".join(filter(None, [case.narrative, case.desired_resolution or "",
-                                             case.business_response or ""])),
+        "narrative": "\n".join(filter(None, [without_placeholders(case.narrative or ""), case.desired_resolution or "",
+                                             without_placeholders(case.business_response or "")])),
         "notes": "\n".join(entry.body for entry in case.timeline if entry.kind in ("note", "call", "email", "meeting")),
         "evidence": evidence_text,
         "business": " ".join([business.name, *business.alias_names]),
         "business_id": str(business.id),
-        "complainant": " ".join(filter(None, [case.complainant_name, case.complainant_email, case.complainant_phone])),
+        "complainant": " ".join(filter(None, [without_placeholders(case.complainant_name or "", COMPLAINANT_PLACEHOLDERS),
+                                              case.complainant_email, case.complainant_phone])),
         "category": case.category,
         "status": case.status,
         "tag": ",".join(case.tag_names),

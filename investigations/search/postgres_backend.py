@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ..extensions import db
 from ..models import SearchDocument
-from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults, correct_words
+from .models import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults
 
 FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|tag|tags|ref|reference):("[^"]*"|\S+)', re.IGNORECASE)
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
@@ -28,10 +28,22 @@ TSV = text(
 )
 TSV_INPUTS = ("title", "business", "narrative", "notes", "evidence", "complainant", "reference", "tag")
 VOCABULARY_SECONDS = 300
+# PostgreSQL's `english` configuration drops these (its english.stop, Snowball's list) from the
+# text at index time. The shared flow leaves them out of queries too: the query's `simple` half
+# keeps them, and websearch_to_tsquery reads a lower-case "or" as an operator.
+ENGLISH_STOP_WORDS = frozenset("""
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself
+it its itself they them their theirs themselves what which who whom this that these those am is are was were be
+been being have has had having do does did doing a an the and but if or because as until while of at by for with
+about against between into through during before after above below to from up down in out on off over under again
+further then once here there when where why how all any both each few more most other some such no nor not only
+own same so than too very s t can will just don should now
+""".split())
 
 
 class PostgresBackend(SearchBackend):
     name = "postgres"
+    stop_words = ENGLISH_STOP_WORDS
 
     def __init__(self):
         self._vocabulary: tuple[float, list[str]] | None = None
@@ -105,8 +117,8 @@ class PostgresBackend(SearchBackend):
         conditions = []
         if not user.is_editor:
             conditions.append(or_(doc.created_by == str(user.id), doc.assigned_to == str(user.id)))
-        for name, value in request.filters.items():
-            conditions.append(getattr(doc, name) == value)
+        for name, values in request.filters.items():
+            conditions.append(getattr(doc, name).in_(values))  # any of the chosen values
         if request.date_from:
             conditions.append(doc.received >= datetime.combine(request.date_from, datetime.min.time()))
         if request.date_to:
@@ -194,17 +206,11 @@ class PostgresBackend(SearchBackend):
             self._vocabulary = (time.monotonic(), [w for w in words if w.isalpha()])
         return self._vocabulary[1]
 
-    def correct(self, text_query: str) -> str | None:
-        words = self._words()
-        known = set(words)
-
-        def suggest(word):
-            # A ratio of 0.75 needs lengths within about a third of each other: skip the rest early.
-            near = [w for w in words if abs(len(w) - len(word)) <= max(2, len(word) // 3)]
-            close = difflib.get_close_matches(word, near, n=1, cutoff=0.75)
-            return close[0] if close else None
-
-        return correct_words(text_query, known.__contains__, suggest)
+    def suggestions(self, word: str) -> list[str]:
+        """Indexed words spelled nearly like `word`; the shared flow keeps those the user may see."""
+        # A ratio of 0.75 needs lengths within about a third of each other: skip the rest early.
+        near = [w for w in self._words() if abs(len(w) - len(word)) <= max(2, len(word) // 3)]
+        return difflib.get_close_matches(word, near, n=MAX_SUGGESTIONS_TRIED * 2, cutoff=0.75)
 
     def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
         doc = SearchDocument

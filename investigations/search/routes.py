@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
@@ -6,9 +7,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..forms import page_number
-from ..models import Business, SavedSearch
+from ..models import Business, Case, SavedSearch
 from ..models.cases import CATEGORIES, STATUS_LABELS, Status
-from ..permissions import require, signed_in
+from ..permissions import require, signed_in, visible_cases_clause
 from . import bp, get_backend
 from .forms import SaveSearchForm
 from .models import FACETS, SORTS, SearchRequest
@@ -25,8 +26,32 @@ def _date(value: str | None) -> date | None:
         return None
 
 
+MAX_FACET_VALUES_CHOSEN = 20
+REFERENCE = re.compile(r"^\s*(?:C-?(\d{4})-?)?0*(\d{1,5})\s*$", re.IGNORECASE)  # C-2026-02287, c-2026-2287, 2287
+
+
+def _values(args, name: str) -> list[str]:
+    """Every value given for `name` (?business_id=3&business_id=7), or the one of a plain dict."""
+    given = args.getlist(name) if hasattr(args, "getlist") else [args.get(name) or ""]
+    return list(dict.fromkeys(v.strip()[:100] for v in given if v and v.strip()))[:MAX_FACET_VALUES_CHOSEN]
+
+
+def case_for_reference(text: str, user) -> Case | None:
+    """The case a query names by its reference, or by the number alone (the newest such case),
+    if `user` may open it; None otherwise, so a hidden case is searched for like any other words."""
+    match = REFERENCE.match(text or "")
+    if not match:
+        return None
+    year, number = match.groups()
+    if int(number) == 0:
+        return None
+    pattern = f"C-{year}-{int(number):05d}" if year else f"C-____-{int(number):05d}"
+    return db.session.scalar(select(Case).where(Case.reference.like(pattern), Case.merged_into_id.is_(None),
+                                                visible_cases_clause(user)).order_by(Case.reference.desc()).limit(1))
+
+
 def request_from_args(args) -> SearchRequest:
-    filters = {name: args[name].strip()[:100] for name in FACETS if args.get(name, "").strip()}
+    filters = {name: values for name in FACETS if (values := _values(args, name))}
     return SearchRequest(
         text=args.get("q", ""), filters=filters, date_from=_date(args.get("from")), date_to=_date(args.get("to")),
         sort=args.get("sort") if args.get("sort") in SORTS else "relevance", page=page_number(args.get("page"), 500),
@@ -36,15 +61,16 @@ def request_from_args(args) -> SearchRequest:
 FACET_VALUES_SHOWN = 10
 
 
-def shown_facets(facets: dict[str, dict[str, int]], filters: dict[str, str]) -> dict[str, tuple[dict[str, int], int]]:
-    """Each facet's most frequent values (and the chosen one), with how many values are left out:
+def shown_facets(facets: dict[str, dict[str, int]],
+                 filters: dict[str, list[str]]) -> dict[str, tuple[dict[str, int], int]]:
+    """Each facet's most frequent values (and the chosen ones), with how many values are left out:
     a common word can match cases against thousands of businesses."""
     shown = {}
     for facet, counts in facets.items():
         top = dict(list(counts.items())[:FACET_VALUES_SHOWN])
-        chosen = filters.get(facet)
-        if chosen in counts and chosen not in top:
-            top[chosen] = counts[chosen]
+        for chosen in filters.get(facet, []):
+            if chosen not in top:
+                top[chosen] = counts.get(chosen, 0)
         shown[facet] = (top, len(counts) - len(top))
     return shown
 
@@ -75,7 +101,7 @@ def saved():
     if request.method == "POST":
         form = SaveSearchForm()
         if form.validate_on_submit():
-            saved_search = save_search(current_user, form.name.data, request.form.to_dict())
+            saved_search = save_search(current_user, form.name.data, request.form)
             db.session.commit()
             flash(f"Saved “{saved_search.name}”. New matching cases will be counted in the navigation.", "success")
         return redirect(url_for("search.saved"))
@@ -111,17 +137,29 @@ def delete_saved(saved_id):
 @signed_in
 def index():
     search_request = request_from_args(request.args)
+    if request.args.get("q") and not request.args.get("page"):
+        case = case_for_reference(search_request.text, current_user)
+        if case is not None:
+            return redirect(url_for("cases.detail", reference=case.reference))
     results = get_backend().search(search_request, current_user) if request.args else None
     facets = shown_facets(results.facets, search_request.filters) if results else {}
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: [v for v in values if v] for k, values in request.args.lists() if k != "page" and any(values)}
 
     def with_arg(name, value):
-        return {**args, name: value}
+        return {**args, name: [value]}
 
     def without_arg(name):
         return {k: v for k, v in args.items() if k != name}
 
+    def with_value(name, value):
+        """These arguments with one more value of a facet: cases with any of the chosen values."""
+        return {**args, name: [*args.get(name, []), value]}
+
+    def without_value(name, value):
+        return {**without_arg(name), **({name: rest} if (rest := [v for v in args.get(name, []) if v != value])
+                                        else {})}
+
     return render_template("search/results.html", results=results, search_request=search_request, args=args,
-                           save_form=SaveSearchForm(),
+                           save_form=SaveSearchForm(), with_value=with_value, without_value=without_value,
                            with_arg=with_arg, without_arg=without_arg, facet_labels=FACET_LABELS, sorts=SORTS,
                            facets=facets, labels=facet_labeller({f: top for f, (top, _) in facets.items()}))

@@ -19,10 +19,14 @@ def _cache() -> dict[int, tuple[float, list[tuple[SavedSearch, int]]]]:
     return current_app.extensions.setdefault("saved_search_counts", {})
 
 
-def save_search(user: User, name: str, args: dict) -> SavedSearch:
-    kept = {k: v for k, v in args.items() if k not in ("page", "csrf_token", "name") and v}
-    saved = SavedSearch(user_id=user.id, name=(name or "").strip()[:200] or kept.get("q", "Everything"),
-                        query_string=urlencode(sorted(kept.items())), last_seen_at=utcnow())
+def save_search(user: User, name: str, args) -> SavedSearch:
+    """Save the search described by `args` (the form: a MultiDict, where a facet may have several
+    values, or a plain dict)."""
+    items = args.items(multi=True) if isinstance(args, MultiDict) else args.items()
+    kept = [(k, v) for k, v in items if k not in ("page", "csrf_token", "name") and v]
+    query = next((v for k, v in kept if k == "q"), None)
+    saved = SavedSearch(user_id=user.id, name=(name or "").strip()[:200] or query or "Everything",
+                        query_string=urlencode(sorted(dict.fromkeys(kept))), last_seen_at=utcnow())
     db.session.add(saved)
     db.session.flush()
     audit.record("search.save", saved, name=saved.name)

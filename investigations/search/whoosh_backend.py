@@ -20,14 +20,14 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 from whoosh import highlight, index
-from whoosh.analysis import KeywordAnalyzer, SimpleAnalyzer, StemmingAnalyzer
+from whoosh.analysis import STOP_WORDS, KeywordAnalyzer, SimpleAnalyzer, StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.qparser import AndGroup, FieldAliasPlugin, FuzzyTermPlugin, MultifieldParser
 from whoosh.query import And, DateRange, Every, Or, Term
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
-from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults, correct_words
+from .models import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults
 
 TEXT_FIELDS = ["title", "narrative", "notes", "evidence", "business", "complainant", "reference"]
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
@@ -127,6 +127,10 @@ class _EscapingFormatter(highlight.Formatter):
 
 class WhooshBackend(SearchBackend):
     name = "whoosh"
+    # StemmingAnalyzer's, dropped from the text fields at index time. The shared flow leaves them
+    # out of queries too: the parser would otherwise look for them in `reference` and `complainant`
+    # (whose analyzers keep them) only, and AND that with the other words: "the" found nothing.
+    stop_words = frozenset(STOP_WORDS)
 
     def __init__(self, directory: str | Path):
         self.root = Path(directory)
@@ -263,8 +267,8 @@ class WhooshBackend(SearchBackend):
 
     def _filters(self, request: SearchRequest, user):
         parts = [f for f in [self.permission_filter(user)] if f is not None]
-        for name, value in request.filters.items():
-            parts.append(Term(name, value))
+        for name, values in request.filters.items():
+            parts.append(Or([Term(name, value) for value in values]))  # any of the chosen values
         if request.date_from or request.date_to:
             start = datetime.combine(request.date_from, datetime.min.time()) if request.date_from else None
             end = datetime.combine(request.date_to, datetime.max.time()) if request.date_to else None
@@ -364,18 +368,11 @@ class WhooshBackend(SearchBackend):
             self._columns_by_segment[key] = columns
         return columns
 
-    def correct(self, text: str) -> str | None:
-        """The query with each unknown plain word replaced by the closest indexed word."""
-        searcher = self.searcher()
-        reader = searcher.reader()
-
-        def suggest(word):
-            # prefix=1: the first letter is taken as typed, as most spell checkers do; trying every
-            # first letter costs a distance computation per word of the archive's vocabulary.
-            suggestions = searcher.suggest("spell", word, limit=1, maxdist=2, prefix=1)
-            return suggestions[0] if suggestions else None
-
-        return correct_words(text, lambda word: reader.doc_frequency("spell", word) > 0, suggest)
+    def suggestions(self, word: str) -> list[str]:
+        """Indexed words within two edits of `word`, with its first letter as typed (as most spell
+        checkers do: trying every first letter costs a distance computation per word of the
+        vocabulary). The shared flow keeps only those found in cases the user may open."""
+        return self.searcher().suggest("spell", word, limit=MAX_SUGGESTIONS_TRIED * 2, maxdist=2, prefix=1)
 
     def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
         searcher = self.searcher()
