@@ -28,7 +28,7 @@ import tantivy
 from markupsafe import Markup, escape
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
-from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults, correct_words
+from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults
 
 WRITE_TIMEOUT_SECONDS = 10
 WRITE_HEAP_BYTES = 32_000_000  # one thread; tantivy needs at least 15 MB per writer thread
@@ -329,6 +329,9 @@ def _levenshtein(a: str, b: str, limit: int) -> int:
 
 class TantivyBackend(SearchBackend):
     name = "tantivy"
+    # The index keeps common words (phrases match exactly as written); a query leaves them out as
+    # free words, so "incorrect information on your report" needs no "on" or "your".
+    stop_words = frozenset(STOP_WORDS)
 
     def __init__(self, directory: str | Path):
         self.root = Path(directory) / "tantivy"
@@ -589,28 +592,17 @@ class TantivyBackend(SearchBackend):
 
     # --- spelling and similar cases ---------------------------------------------------------
 
-    def correct(self, text: str) -> str | None:
-        """The query with each unknown plain word replaced by the closest indexed word with the
-        same first letter (as typed, as Whoosh's suggestions do): fewest edits, then most cases."""
-        searcher = self.searcher()
-
-        def suggest(word: str) -> str | None:
-            vocabulary = self._vocabulary.get(word[0])
-            if vocabulary is None:
-                vocabulary = searcher.terms_with_prefix("spell", word[0])
-                self._vocabulary[word[0]] = vocabulary
-            best = None
-            for term, _count in vocabulary:  # most frequent first
-                if abs(len(term) - len(word)) > 2 or term == word:
-                    continue
-                distance = _levenshtein(word, term, 2)
-                if distance <= 2 and (best is None or distance < best[0]):
-                    best = (distance, term)
-                    if distance == 1:
-                        break
-            return best[1] if best else None
-
-        return correct_words(text, lambda word: searcher.doc_freq("spell", word) > 0, suggest)
+    def suggestions(self, word: str) -> list[str]:
+        """Indexed words spelled nearly like `word`: same first letter, at most two edits (the
+        shared flow ranks them and keeps the first a case the user may open contains)."""
+        if not word:
+            return []
+        vocabulary = self._vocabulary.get(word[0])
+        if vocabulary is None:
+            vocabulary = [term for term, _count in self.searcher().terms_with_prefix("spell", word[0])]
+            self._vocabulary[word[0]] = vocabulary
+        return [term for term in vocabulary
+                if abs(len(term) - len(word)) <= 2 and term != word and _levenshtein(word, term, 2) <= 2]
 
     def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
         searcher = self.searcher()
