@@ -188,3 +188,17 @@ def test_editors_can_see_who_viewed_a_complainants_details(unnamed_case, login):
     assert "Who has seen these details" in page
     views = eve.get(f"/admin/audit/cases/{unnamed_case}/complainant-views").get_data(as_text=True)
     assert "Rita Reporter" in views
+
+
+def test_the_api_withholds_the_identity_and_the_words_asked_for(unnamed_case, app, users, tmp_path):
+    from investigations.api.tokens import create_token
+
+    _, token = create_token(users["eve"], "test")
+    db.session.commit()
+    client = app.test_client()
+    response = client.post(f"/api/v1/cases/{unnamed_case}/dossier", json={"audience": "news", "withheld_words": ["washer"]},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    text = pdf_text(response.data, tmp_path)
+    for secret in SECRETS + ["washer"]:
+        assert secret not in text, secret

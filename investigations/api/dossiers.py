@@ -6,7 +6,8 @@ file is kept so a copy can be verified later.
 """
 from flask import url_for
 
-from ..dossiers.audiences import AUDIENCES
+from ..dossiers.audiences import AUDIENCES, Choices
+from ..dossiers.forms import withheld_word_list
 from ..dossiers.render import DossierError
 from ..dossiers.services import dossier_path, issue_now, send_dossier, start_dossier
 from ..extensions import db
@@ -48,10 +49,13 @@ def export_case_dossier(data, case):
     """Export a case's dossier (PDF)
 
     For `audience` internal, news or bbb (default). Outside audiences get no internal timeline
-    entries, no withdrawn evidence and no staff names, and the complainant only with consent.
+    entries, no withdrawn evidence and no staff names, and the complainant only with consent: their
+    recorded name, e-mail, phone and address are withheld wherever they are written.
     The export is recorded in the audit trail and on the case's timeline.
     """
-    dossier = start_dossier(AUDIENCES[data["audience"]], me(), case=case, with_originals=data["with_originals"])
+    choices = Choices(withheld_word_list("\n".join(data["withheld_words"])), data["with_photos"])
+    dossier = start_dossier(AUDIENCES[data["audience"]], me(), case=case, with_originals=data["with_originals"],
+                            choices=choices)
     try:
         issue_now(dossier)
     except DossierError as error:

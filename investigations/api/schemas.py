@@ -476,4 +476,10 @@ class DossierInputSchema(Schema):
         "see the README's Dossiers section."))
     with_originals = fields.Boolean(load_default=False, metadata=_describe(
         "Attach the original evidence files inside the PDF, where the audience may have them."))
+    with_photos = fields.Boolean(load_default=False, metadata=_describe(
+        "For news and bbb: include photos of evidence whose complainant did not consent to be named."))
+    withheld_words = fields.List(Text(validate=validate.Length(min=2, max=100)), load_default=list,
+                                 validate=validate.Length(max=50), metadata=_describe(
+        "For news and bbb: words or phrases to withhold besides the complainant's identity (printed as "
+        "[withheld]). The complainant's recorded name, e-mail, phone and address are always withheld."))
 
