@@ -118,12 +118,16 @@ class Server:
     def __init__(self, env: dict, workers: int):
         self.env, self.workers, self.port = env, workers, free_port()
         self.process: subprocess.Popen | None = None
+        self.indexer: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        # As make serve does (Procfile): the workers and the one process that writes the search index.
+        self.indexer = subprocess.Popen([str(ROOT / ".venv/bin/flask"), "--app", "app", "search", "indexer"],
+                                        cwd=ROOT, env=self.env, stderr=subprocess.DEVNULL)
         self.process = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
              "--timeout", "120", "--log-level", "warning", "app:app"],
@@ -144,8 +148,10 @@ class Server:
         return [int(pid) for pid in children]
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
+        for process in (self.process, self.indexer):
+            process.send_signal(signal.SIGTERM)
+        for process in (self.process, self.indexer):
+            process.wait(timeout=60)
 
 
 def jpeg() -> bytes:
