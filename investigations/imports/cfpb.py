@@ -157,9 +157,9 @@ def _joined(first: str, second: str) -> str:
 
 
 def import_cfpb(stream: BinaryIO, author: User, file_name: str,
-                progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import a CFPB complaints CSV in the current transaction; the caller commits (commit_import)
-    or, on ImportAborted, rolls back."""
+                progress: Callable[[ImportReport, int], None] | None = None) -> ImportReport:
+    """Import a CFPB complaints CSV, committing batch by batch; the caller then commits the run's summary
+    (commit_import). On ImportAborted nothing was written, or error.report says what was kept."""
     mapper = CfpbMapper()
     report = ImportReport(kind="cfpb", file_name=file_name)
     run_import(stream, mapper, author, report, progress)

@@ -1,6 +1,7 @@
 """`flask import …`: bulk imports from the terminal, with a progress bar and a report."""
 import os
 import sys
+import time
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from .cfpb import import_cfpb
 from .generic import REQUIRED_TARGETS, TARGET_KEYS, import_csv
 from .importer import commit_import
 from .reader import ImportAborted
+from .report import ImportReport
 
 import_cli = AppGroup("import", help="Import complaints from files (CFPB, generic CSV).")
 
@@ -60,33 +62,79 @@ def _open_csv(path: str):
             yield stream, f"{members[0].filename} (from {name})", members[0].file_size
 
 
-def _run(path: str, no_index: bool, do_import):
-    """Open the file with a progress bar by bytes read, import, commit, print the report."""
-    if no_index:
-        current_app.config["SEARCH_SYNC"] = False
-    try:
-        with _open_csv(path) as (stream, name, size), click.progressbar(
-                length=size, label="Importing", file=sys.stderr, show_pos=False) as bar:
-            done = [0]
+class _Progress:
+    """One line on stderr: how much of the file is read, rows, rows per second and the time left.
+    Redrawn at most 4 times a second on a terminal; in a log (not a terminal), a line every 30 s."""
 
-            def progress(read: int) -> None:
-                bar.update(read - done[0])
-                done[0] = read
+    def __init__(self):
+        self.size = 0
+        self.started = time.monotonic()
+        self.shown = 0.0
+        self.tty = sys.stderr.isatty()
+        self.drawn = False
 
-            report = do_import(stream, name, progress)
-    except (ImportAborted, zipfile.BadZipFile, zlib.error, EOFError) as error:  # the last three: a damaged ZIP
-        db.session.rollback()
-        raise click.ClickException(f"{error} Nothing was imported.") from error
-    if report.imported and not no_index:
-        click.echo(f"Updating the search index for {report.imported:,} cases…", err=True)
-    commit_import(report)
-    for line in report.summary_lines():
-        click.echo(line)
+    def __call__(self, report: ImportReport, read: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < (0.25 if self.tty else 30):
+            return
+        self.shown = now
+        elapsed = max(now - self.started, 1e-6)
+        rate = report.rows / elapsed
+        line = f"Importing {report.rows:,} rows, {rate:,.0f} rows/s"
+        if self.size and read:
+            left = elapsed * max(self.size - read, 0) / read
+            line = (f"Importing {min(read / self.size, 1):4.0%}  {report.rows:,} rows, {rate:,.0f} rows/s, "
+                    f"{int(left) // 60}:{int(left) % 60:02d} left")
+        if self.tty:
+            click.echo(f"\r{line}\x1b[K", nl=False, err=True)
+            self.drawn = True
+        elif elapsed > 5:
+            click.echo(line, err=True)
+
+    def done(self) -> None:
+        if self.drawn:
+            click.echo("\r\x1b[K", nl=False, err=True)
+            self.drawn = False
+
+
+def _index_notes(report: ImportReport, no_index: bool) -> None:
     if no_index and report.imported:
         click.echo("The search index was not updated (--no-index): run `flask search reindex` now.")
     elif report.index_pending:
         click.echo(f"{report.index_pending:,} imported cases are still waiting for the search index "
                    f"(busy or failing): run `flask search sync`.")
+
+
+def _run(path: str, no_index: bool, do_import):
+    """Open the file, import it batch by batch with a progress line, commit the summary, print the report.
+
+    Each batch is committed on its own: a file that breaks part-way, or Ctrl-C, keeps the batches
+    committed before it, and the report says how far it got (run it again to import the rest)."""
+    if no_index:
+        current_app.config["SEARCH_SYNC"] = False
+    progress = _Progress()
+    try:
+        with _open_csv(path) as (stream, name, size):
+            progress.size = size
+            report = do_import(stream, name, progress)
+    except (ImportAborted, KeyboardInterrupt, zipfile.BadZipFile, zlib.error, EOFError) as error:  # the last three: a damaged ZIP
+        db.session.rollback()
+        progress.done()
+        report = getattr(error, "report", None)
+        kept = report.stopped_message if report is not None else "Nothing was imported."
+        if report is not None and report.imported:
+            for line in report.summary_lines():
+                click.echo(line)
+            _index_notes(report, no_index)
+        if isinstance(error, KeyboardInterrupt):
+            click.echo(f"Interrupted. {kept}", err=True)
+            raise click.exceptions.Exit(130) from None
+        raise click.ClickException(f"{error} {kept}") from error
+    progress.done()
+    commit_import(report)
+    for line in report.summary_lines():
+        click.echo(line)
+    _index_notes(report, no_index)
 
 
 @import_cli.command("cfpb")

@@ -175,9 +175,10 @@ class GenericMapper:
 
 
 def import_csv(stream: BinaryIO, author: User, file_name: str, mapping: dict[str, str | int],
-               progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import any CSV file with a column mapping (target -> header name or column index), in the
-    current transaction; the caller commits (commit_import) or, on ImportAborted, rolls back."""
+               progress: Callable[[ImportReport, int], None] | None = None) -> ImportReport:
+    """Import any CSV file with a column mapping (target -> header name or column index), committing batch
+    by batch; the caller then commits the run's summary (commit_import). On ImportAborted nothing was
+    written, or error.report says what was kept."""
     mapper = GenericMapper(mapping, file_name)
     report = ImportReport(kind="csv", file_name=file_name)
     return run_import(stream, mapper, author, report, progress)

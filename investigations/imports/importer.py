@@ -1,33 +1,39 @@
 """The import engine shared by the CFPB and generic CSV imports.
 
 A mapper turns each CSV row into a NewCase (or rejects it with a reason); the engine skips
-complaints already imported (by source_ref), files the rest in batches, and writes one audit
-event for the run. Everything happens in the caller's transaction: the caller commits with
-commit_import() or rolls back when ImportAborted is raised, so a broken file leaves nothing.
+complaints already imported (by source_ref, also within the file), and files the rest in batches
+of BATCH_SIZE with Core bulk inserts, each batch committed on its own with its search_queue rows
+and an audit event, then handed to the search index. A file whose header or first bytes are wrong
+writes nothing; a fault further on keeps the batches committed before it (the report says how far
+it got) and a second run skips them. Memory stays flat: one batch, the business map, and counts.
 """
+import queue
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import BinaryIO, Protocol
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..businesses.naming import normalize_business_name
 from ..businesses.services import find_or_create_business
-from ..cases.services import add_timeline, next_reference
+from ..database import increment_row
 from ..extensions import db
-from ..models import Case, CaseTag, SearchQueueEntry, User
-from ..models.cases import Status, TimelineKind
+from ..models import Business, BusinessAlias, Case, CaseTag, SearchQueueEntry, TimelineEntry, User, utcnow
+from ..models.cases import PUBLIC_KINDS, CaseReferenceCounter, Status, TimelineKind
 from ..models.common import EARLIEST_DATE
 from ..search.sync import QUEUE_KEY, process_queue
 from .reader import CsvFile, ImportAborted
 from .report import ImportReport
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000  # rows per transaction: a batch is committed, audited and indexed as one
 TITLE_MAX = 200
 NAME_MAX = 200
 SOURCE_REF_MAX = 80
@@ -150,16 +156,100 @@ def tag_names(names) -> list[str]:
 
 # --- The run ---------------------------------------------------------------------------------
 
+def reserve_references(year: int, count: int) -> list[str]:
+    """Claim `count` consecutive case references of `year` in one UPDATE of its counter row (held until
+    the transaction ends, so concurrent writers get the numbers after these)."""
+    row = increment_row(db.session.connection(), CaseReferenceCounter.__table__, {"year": year}, "last_number",
+                        by=count)
+    first = row.last_number - count + 1
+    return [f"C-{year}-{number:05d}" for number in range(first, row.last_number + 1)]
+
+
+def _business_map() -> dict[str, int]:
+    """normalized name (or alias) -> id of the business it finds (following merges), as find_business does."""
+    merged = dict(db.session.execute(select(Business.id, Business.merged_into_id)).all())
+
+    def survivor(business_id: int) -> int:
+        seen = set()
+        while merged.get(business_id) is not None and business_id not in seen:
+            seen.add(business_id)
+            business_id = merged[business_id]
+        return business_id
+
+    names = {name: survivor(business_id) for business_id, name in
+             db.session.execute(select(Business.id, Business.normalized_name))}
+    for name, business_id in db.session.execute(select(BusinessAlias.normalized_name, BusinessAlias.business_id)):
+        names.setdefault(name, survivor(business_id))
+    return names
+
+
+def _insert_ignoring_duplicates(table, key: list[str]):
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=key)
+
+
+class _Indexer:
+    """Feeds committed batches to the search index (process_queue) on a thread of its own, while the
+    next batch is read and inserted; at most QUEUED_BATCHES wait, so a slow index slows the import
+    instead of filling memory. What the index does not take stays in search_queue."""
+
+    QUEUED_BATCHES = 2
+
+    def __init__(self, app, report: ImportReport):
+        self.report = report
+        self.batches: queue.Queue = queue.Queue(maxsize=self.QUEUED_BATCHES)
+        self.thread = threading.Thread(target=self._work, args=(app,), name="import-indexer", daemon=True)
+        self.thread.start()
+
+    def submit(self, ids: list[int]) -> None:
+        if not self.thread.is_alive():
+            raise RuntimeError("The import's search indexer stopped.")
+        self.batches.put(ids)
+
+    def close(self) -> None:
+        """Wait for the batches handed over so far to be indexed."""
+        self.batches.put(None)
+        self.thread.join()
+
+    def _work(self, app) -> None:
+        with app.app_context():
+            try:
+                while (ids := self.batches.get()) is not None:
+                    done = 0
+                    try:
+                        done = process_queue(only=set(ids), limit=len(ids))
+                    except Exception:  # the batch is committed; the queue keeps what the index did not take
+                        app.logger.warning("Search index update during an import failed", exc_info=True)
+                    self.report.index_pending += len(ids) - done
+            finally:
+                db.session.remove()
+
+
 class _Run:
+    """Files the rows BATCH_SIZE at a time, each batch in its own transaction: its cases (Core bulk
+    inserts), their timeline entries and tags, their search_queue rows and an audit event, committed
+    together; then the search index takes the batch from the queue."""
+
     def __init__(self, mapper: Mapper, author: User, report: ImportReport):
         self.mapper = mapper
         self.author = author
         self.report = report
-        self.business_ids: dict[str, int] = {}  # normalized name -> id, so each business is looked up once
+        self.business_ids = _business_map()  # normalized name -> id, loaded once; new ones added per batch
+        self.by_name: dict[str, int] = {}  # the names as written in the file -> id
         self.batch: list[NewCase] = []
+        self.line = 0  # the line of the last row added
+        self.currency = current_app.config["DEFAULT_CURRENCY"]
+        report.search_sync = bool(current_app.config.get("SEARCH_SYNC", True))
+        self.indexer = _Indexer(current_app._get_current_object(), report) if report.search_sync else None
 
-    def add(self, row: NewCase) -> None:
+    def close(self) -> None:
+        if self.indexer:
+            indexer, self.indexer = self.indexer, None
+            indexer.close()
+
+    def add(self, row: NewCase, line: int) -> None:
         self.batch.append(row)
+        self.line = line
         if len(self.batch) >= BATCH_SIZE:
             self.write_batch()
 
@@ -167,104 +257,160 @@ class _Run:
         batch, self.batch = self.batch, []
         if not batch:
             return
-        refs = [row.source_ref for row in batch if row.source_ref]
-        known = set(db.session.scalars(select(Case.source_ref).where(Case.source_ref.in_(refs)))) if refs else set()
-        created = []
-        with db.session.no_autoflush:
-            for row in batch:
-                if row.source_ref:
-                    if row.source_ref in known:  # imported before, or earlier in this file
-                        self.report.skipped += 1
-                        continue
-                    known.add(row.source_ref)
-                created.append(self.file_case(row))
+        line = self.line  # where the batch ends in the file
+        rows = self._new_rows(batch)
+        if not rows:
+            self.report.committed_line = line
+            return
+        business_ids = [self.business_id(row.business_name) for row in rows]
+        references = reserve_references(date.today().year, len(rows))
+        now = utcnow()
+        author_id = self.author.id
+        session = db.session
         try:
-            db.session.flush()
+            session.execute(
+                insert(Case.__table__),  # a plain executemany: RETURNING would go row by row on SQLite
+                [{
+                    "reference": reference, "business_id": business_id, "created_by_id": author_id,
+                    "assigned_to_id": None, "status": Status.NEW.value, "source_ref": row.source_ref,
+                    "title": truncate(row.title, TITLE_MAX), "narrative": row.narrative, "category": row.category,
+                    "complainant_name": row.complainant_name, "complainant_email": row.complainant_email,
+                    "complainant_phone": row.complainant_phone, "complainant_address": row.complainant_address,
+                    "consent_to_publish": row.consent_to_publish, "amount_in_dispute": row.amount_in_dispute,
+                    "currency": self.currency, "date_received": row.date_received, "received_via": "import",
+                    "business_response": row.business_response, "response_requested_on": row.response_requested_on,
+                    "response_received_on": row.response_received_on, "created_at": now, "updated_at": now,
+                } for row, reference, business_id in zip(rows, references, business_ids, strict=True)],
+            )
         except IntegrityError as error:
             if "source_ref" in str(error.orig):  # another import filed the same complaint a moment ago
                 raise ImportAborted("Another import added some of the same complaints at the same time. "
                                     "Run this import again: complaints already imported are skipped.") from error
             raise
-        for case in created:
-            self.report.add_case(case.id, case.reference)
-            db.session.expunge(case)  # keeps memory flat over a long file; its timeline and tags go with it
+        id_of = dict(session.execute(select(Case.reference, Case.id).where(Case.reference.in_(references))).all())
+        ids = [id_of[reference] for reference in references]
+        internal = TimelineKind.CREATED not in PUBLIC_KINDS
+        session.execute(insert(TimelineEntry.__table__), [
+            {"case_id": case_id, "author_id": author_id, "kind": TimelineKind.CREATED.value, "body": row.timeline_body,
+             "internal": internal, "occurred_at": now, "created_at": now, "origin_case_id": None}
+            for case_id, row in zip(ids, rows, strict=True)])
+        tags = [{"case_id": case_id, "name": name} for case_id, row in zip(ids, rows, strict=True) for name in tag_names(row.tags)]
+        if tags:
+            session.execute(insert(CaseTag.__table__), tags)
+        # What the after-flush hook of search/sync.py does for ORM changes (it does not see Core inserts):
+        # queued in the same transaction, so a batch committed but not yet indexed is never lost.
+        session.execute(_insert_ignoring_duplicates(SearchQueueEntry.__table__, ["case_id"]),
+                        [{"case_id": case_id, "queued_at": now} for case_id in ids])
+        audit.record(f"import.{self.report.kind}.batch", None, actor=self.author, file=self.report.file_name,
+                     first=references[0], last=references[-1], count=len(ids))
+        session.info.pop(QUEUE_KEY, None)
+        session.commit()
+        self.report.add_batch(references)
+        self.report.committed_line = line
+        if self.indexer:
+            self.indexer.submit(ids)
+
+    def _new_rows(self, batch: list[NewCase]) -> list[NewCase]:
+        """The rows whose complaint was not imported before (committed batches included) nor earlier in the batch."""
+        refs = [row.source_ref for row in batch if row.source_ref]
+        known: set[str] = set()
+        for start in range(0, len(refs), 1000):
+            known.update(db.session.scalars(select(Case.source_ref).where(Case.source_ref.in_(refs[start:start + 1000]))))
+        rows = []
+        for row in batch:
+            if row.source_ref:
+                if row.source_ref in known:
+                    self.report.skipped += 1
+                    continue
+                known.add(row.source_ref)
+            rows.append(row)
+        return rows
 
     def business_id(self, name: str) -> int:
-        key = normalize_business_name(name)
-        if key not in self.business_ids:
-            business, created = find_or_create_business(name)
-            self.business_ids[key] = business.id
-            self.report.businesses_created += int(created)
-        return self.business_ids[key]
-
-    def file_case(self, row: NewCase) -> Case:
-        """The same record the case form files (see cases.services.create_case), for an imported complaint:
-        received via "import", its origin in source_ref, and one audit event for the whole run, not per case."""
-        case = Case(
-            reference=next_reference(date.today().year), business_id=self.business_id(row.business_name),
-            created_by_id=self.author.id, assigned_to_id=None, status=Status.NEW.value, source_ref=row.source_ref,
-            title=truncate(row.title, TITLE_MAX), narrative=row.narrative, category=row.category,
-            complainant_name=row.complainant_name, complainant_email=row.complainant_email,
-            complainant_phone=row.complainant_phone, complainant_address=row.complainant_address,
-            consent_to_publish=row.consent_to_publish, amount_in_dispute=row.amount_in_dispute,
-            currency=current_app.config["DEFAULT_CURRENCY"], date_received=row.date_received, received_via="import",
-            business_response=row.business_response,
-            response_requested_on=row.response_requested_on, response_received_on=row.response_received_on,
-        )
-        case.tags = [CaseTag(name=name) for name in tag_names(row.tags)]
-        add_timeline(case, TimelineKind.CREATED, row.timeline_body, self.author)
-        db.session.add(case)
-        return case
+        business_id = self.by_name.get(name)  # the same spelling again: no normalizing
+        if business_id is None:
+            key = normalize_business_name(name)
+            business_id = self.business_ids.get(key)
+            if business_id is None:
+                business, created = find_or_create_business(name)
+                business_id = self.business_ids[key] = business.id
+                self.report.businesses_created += int(created)
+            if len(self.by_name) < 100_000:
+                self.by_name[name] = business_id
+        return business_id
 
 
 def run_import(stream: BinaryIO, mapper: Mapper, author: User, report: ImportReport,
-               progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Read the CSV stream through `mapper` and file its rows as cases, in the current transaction.
+               progress: Callable[[ImportReport, int], None] | None = None) -> ImportReport:
+    """Read the CSV stream through `mapper` and file its rows as cases, committing every BATCH_SIZE rows.
 
-    Raises ImportAborted (the caller rolls back) for a file that cannot be imported as a whole.
+    A file that cannot be read as a whole (header, encoding) raises ImportAborted before anything is
+    written. A fault later on (a broken line, Ctrl-C) rolls back the batch being written, keeps the
+    committed ones, writes the run's summary event if any were, and raises with `error.report` set.
+    Call commit_import() after a complete run: it commits the run's summary event.
     """
     if not author.is_editor:
         raise ImportAborted(f"{author.email} is a reporter: imports are filed by editors or admins.")
-    run = _Run(mapper, author, report)
-    with CsvFile(stream, progress) as csv_file:
+    report.started = time.monotonic()
+    on_bytes = (lambda read: progress(report, read)) if progress else None
+    with CsvFile(stream, on_bytes) as csv_file:
         mapper.bind(csv_file.header)
-        for line, values in csv_file.rows():
-            try:
-                row = mapper.parse(values, line)
-            except RowRejected as rejected:
-                report.reject(line, str(rejected))
-                continue
-            run.add(row)
-        run.write_batch()
+        run = _Run(mapper, author, report)
+        try:
+            for line, values in csv_file.rows():
+                report.rows += 1
+                report.last_line = line
+                try:
+                    row = mapper.parse(values, line)
+                except RowRejected as rejected:
+                    report.reject(line, str(rejected))
+                    continue
+                run.add(row, line)
+            run.write_batch()
+            run.close()
+        except BaseException as error:  # a broken line, a damaged ZIP, Ctrl-C, a database error
+            db.session.rollback()  # the batch being written; the committed ones stay
+            run.close()
+            report.stopped = str(error) or type(error).__name__
+            if report.imported:  # say in the trail how far it got
+                try:
+                    _summary_event(mapper, author, report, csv_file)
+                    db.session.commit()
+                except Exception:
+                    db.session.rollback()
+                    current_app.logger.warning("Could not record the stopped import", exc_info=True)
+            error.report = report
+            raise
         report.sha256, report.size = csv_file.sha256, csv_file.bytes_read
-    audit.record(f"import.{report.kind}", None, actor=author, file=report.file_name, sha256=report.sha256,
-                 size=report.size, imported=report.imported, skipped=report.skipped, rejected=report.rejected,
-                 businesses_created=report.businesses_created, **mapper.audit_details())
+    _summary_event(mapper, author, report, csv_file)
     db.session.flush()
     return report
 
 
-def commit_import(report: ImportReport) -> ImportReport:
-    """Commit the import, then bring the search index up to date in batches (unless SEARCH_SYNC is off).
+def _summary_event(mapper: Mapper, author: User, report: ImportReport, csv_file: CsvFile) -> None:
+    details = dict(file=report.file_name, sha256=report.sha256, size=report.size, imported=report.imported,
+                   skipped=report.skipped, rejected=report.rejected, businesses_created=report.businesses_created,
+                   batches=report.batches, first=report.first_reference, last=report.last_reference,
+                   **mapper.audit_details())
+    if report.stopped:
+        details.update(stopped=report.stopped, committed_up_to_line=report.committed_line,
+                       bytes_read=csv_file.bytes_read)
+    audit.record(f"import.{report.kind}", None, actor=author, **details)
 
-    The session's after-commit hook would index the touched cases in one go; for an import we take
-    them over and index them BATCH_SIZE at a time, so a long file never makes one huge query.
-    """
-    db.session.flush()
+
+def commit_import(report: ImportReport) -> ImportReport:
+    """Commit the run's summary event. The batches are committed already, and indexed unless SEARCH_SYNC
+    is off; those the index did not take (report.index_pending) wait in search_queue for `flask search sync`."""
     db.session.info.pop(QUEUE_KEY, None)
     db.session.commit()
-    report.search_sync = bool(current_app.config.get("SEARCH_SYNC", True))
-    ids = report.case_ids
-    if report.search_sync:
+    if report.search_sync and report.started:
+        # Cases queued before this run began are left over (an import killed after a commit, an index
+        # that was busy): index them now, so a second run of a killed import leaves the index complete.
+        since = timedelta(seconds=max(time.monotonic() - report.started, 0))
         try:
-            for start in range(0, len(ids), BATCH_SIZE):
-                process_queue(only=set(ids[start:start + BATCH_SIZE]), limit=BATCH_SIZE)
-        except Exception:  # the import is committed; the queue keeps what the index did not take
+            for _ in range(1000):
+                if not process_queue(older_than=since, limit=BATCH_SIZE):
+                    break
+        except Exception:
             current_app.logger.warning("Search index update after an import failed", exc_info=True)
-    report.index_pending = sum(
-        db.session.scalar(select(func.count()).select_from(SearchQueueEntry).where(
-            SearchQueueEntry.case_id.in_(list(ids[start:start + BATCH_SIZE])))) or 0
-        for start in range(0, len(ids), BATCH_SIZE)
-    )
-    db.session.commit()  # ends the read transaction the count opened
     return report

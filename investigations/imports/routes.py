@@ -13,6 +13,12 @@ from .importer import commit_import
 from .reader import ImportAborted
 
 
+def _kept(error: ImportAborted) -> bool:
+    """Whether an import that stopped part-way had committed batches before it (its report says which)."""
+    report = getattr(error, "report", None)
+    return report is not None and report.imported > 0
+
+
 @bp.route("/")
 @editor_only
 def index():
@@ -29,6 +35,8 @@ def cfpb():
             report = import_cfpb(upload.stream, current_user, display_name(upload.filename))
         except ImportAborted as error:
             db.session.rollback()
+            if _kept(error):  # it broke part-way: the batches before the fault are committed
+                return render_template("imports/report.html", report=error.report)
             form.file.errors.append(f"{error} Nothing was imported.")
             return render_template("imports/cfpb.html", form=form), 400
         commit_import(report)
@@ -97,6 +105,8 @@ def csv_map():
         except ImportAborted as error:
             db.session.rollback()
             uploads.remove_upload(stored.token)
+            if _kept(error):
+                return render_template("imports/report.html", report=error.report)
             flash(f"{error} Nothing was imported.", "error")
             return redirect(url_for(".csv_upload"))
         commit_import(report)
