@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from flask import current_app
@@ -106,3 +107,18 @@ def test_an_indexer_killed_mid_way_leaves_nothing_lost_after_a_restart(separate,
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 0, result.output
     assert found(separate, "wombat", users["eve"]) == 40
+
+
+def test_an_import_from_the_terminal_starts_an_indexer_alongside_when_none_runs(separate, users):
+    config = separate.config
+    env = {**os.environ, "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"], "SEARCH_INDEX_DIR": config["SEARCH_INDEX_DIR"],
+           "SEARCH_BACKEND": config["SEARCH_BACKEND"], "SECRET_KEY": "x", "AUDIT_KEY": config["AUDIT_KEY"],
+           "EVIDENCE_DIR": config["EVIDENCE_DIR"], "INSTANCE_DIR": config["INSTANCE_DIR"]}
+    fixture = Path(__file__).parent / "fixtures" / "imports" / "cfpb_18.csv"
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "import", "cfpb", str(fixture),
+                             "--as", users["eve"].email], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Imported 4 complaints" in result.stdout and "waiting for the search index" not in result.stdout
+    assert queued() == 0 and found(separate, "midland", users["eve"]) == 1
+    with indexer_lock(config["SEARCH_INDEX_DIR"]):  # the indexer it started has stopped
+        pass

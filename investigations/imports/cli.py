@@ -4,7 +4,7 @@ import sys
 import time
 import zipfile
 import zlib
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import click
 from flask import current_app
@@ -14,6 +14,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import User
 from ..models.users import normalize_email
+from ..search.indexer import indexer_alongside, queue_length
+from ..search.sync import writes_inline
 from .cfpb import import_cfpb
 from .generic import REQUIRED_TARGETS, TARGET_KEYS, import_csv
 from .importer import commit_import
@@ -91,6 +93,22 @@ class _Progress:
         elif elapsed > 5:
             click.echo(line, err=True)
 
+    def indexing(self, report: ImportReport):
+        """A progress function for the wait until the indexer has taken the imported cases."""
+        started = time.monotonic()
+
+        def show(left: int) -> None:
+            now = time.monotonic()
+            if now - self.shown < 0.25:
+                return
+            self.shown = now
+            line = f"Indexing: {left:,} cases still to index ({now - started:.0f} s)"
+            if self.tty:
+                click.echo(f"\r{line}\x1b[K", nl=False, err=True)
+                self.drawn = True
+
+        return show
+
     def done(self) -> None:
         if self.drawn:
             click.echo("\r\x1b[K", nl=False, err=True)
@@ -113,28 +131,41 @@ def _run(path: str, no_index: bool, do_import):
     if no_index:
         current_app.config["SEARCH_SYNC"] = False
     progress = _Progress()
-    try:
-        with _open_csv(path) as (stream, name, size):
-            progress.size = size
-            report = do_import(stream, name, progress)
-    except (ImportAborted, KeyboardInterrupt, zipfile.BadZipFile, zlib.error, EOFError) as error:  # the last three: a damaged ZIP
-        db.session.rollback()
+    feeds_indexer = not no_index and not writes_inline()
+    app = current_app._get_current_object()
+    with indexer_alongside(app) if feeds_indexer else nullcontext(None) as drain:
+        try:
+            with _open_csv(path) as (stream, name, size):
+                progress.size = size
+                report = do_import(stream, name, progress)
+        except (ImportAborted, KeyboardInterrupt, zipfile.BadZipFile, zlib.error, EOFError) as error:
+            _stopped(error, progress, no_index)
         progress.done()
-        report = getattr(error, "report", None)
-        kept = report.stopped_message if report is not None else "Nothing was imported."
-        if report is not None and report.imported:
-            for line in report.summary_lines():
-                click.echo(line)
-            _index_notes(report, no_index)
-        if isinstance(error, KeyboardInterrupt):
-            click.echo(f"Interrupted. {kept}", err=True)
-            raise click.exceptions.Exit(130) from None
-        raise click.ClickException(f"{error} {kept}") from error
-    progress.done()
-    commit_import(report)
+        commit_import(report)
+        if drain is not None and report.imported:
+            waiting = progress.indexing(report)
+            if not drain(waiting):
+                report.index_pending = queue_length(app)
+            progress.done()
     for line in report.summary_lines():
         click.echo(line)
     _index_notes(report, no_index)
+
+
+def _stopped(error, progress, no_index: bool):
+    """A file that broke part-way, Ctrl-C or a damaged ZIP (the last three): say what was kept."""
+    db.session.rollback()
+    progress.done()
+    report = getattr(error, "report", None)
+    kept = report.stopped_message if report is not None else "Nothing was imported."
+    if report is not None and report.imported:
+        for line in report.summary_lines():
+            click.echo(line)
+        _index_notes(report, no_index)
+    if isinstance(error, KeyboardInterrupt):
+        click.echo(f"Interrupted. {kept}", err=True)
+        raise click.exceptions.Exit(130) from None
+    raise click.ClickException(f"{error} {kept}") from error
 
 
 @import_cli.command("cfpb")

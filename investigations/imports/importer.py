@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import Business, BusinessAlias, Case, CaseTag, SearchQueueEntry, TimelineEntry, User, utcnow
 from ..models.cases import PUBLIC_KINDS, CaseReferenceCounter, Status, TimelineKind
 from ..models.common import EARLIEST_DATE
-from ..search.sync import QUEUE_KEY, process_queue
+from ..search.sync import QUEUE_KEY, process_queue, writes_inline
 from .reader import CsvFile, ImportAborted
 from .report import ImportReport
 
@@ -240,7 +240,10 @@ class _Run:
         self.line = 0  # the line of the last row added
         self.currency = current_app.config["DEFAULT_CURRENCY"]
         report.search_sync = bool(current_app.config.get("SEARCH_SYNC", True))
-        self.indexer = _Indexer(current_app._get_current_object(), report) if report.search_sync else None
+        # With the single indexer (SEARCH_INDEXER=separate) the committed batches wait in search_queue
+        # for it (flask import starts one alongside if none runs); inline, this process indexes them.
+        self.indexer = _Indexer(current_app._get_current_object(), report) \
+            if report.search_sync and writes_inline() else None
 
     def close(self) -> None:
         if self.indexer:
@@ -403,7 +406,7 @@ def commit_import(report: ImportReport) -> ImportReport:
     is off; those the index did not take (report.index_pending) wait in search_queue for `flask search sync`."""
     db.session.info.pop(QUEUE_KEY, None)
     db.session.commit()
-    if report.search_sync and report.started:
+    if report.search_sync and report.started and writes_inline():
         # Cases queued before this run began are left over (an import killed after a commit, an index
         # that was busy): index them now, so a second run of a killed import leaves the index complete.
         since = timedelta(seconds=max(time.monotonic() - report.started, 0))

@@ -8,6 +8,9 @@ A lock file makes sure only one indexer runs per index directory.
 """
 import fcntl
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -77,3 +80,51 @@ def wait_until_indexed(app: Flask, timeout: float = 10.0) -> bool:
             db.session.rollback()
             time.sleep(0.05)
     return False
+
+
+def queue_length(app: Flask) -> int:
+    from sqlalchemy import func, select
+
+    from ..extensions import db
+    from ..models import SearchQueueEntry
+
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).select_from(SearchQueueEntry)) or 0
+        db.session.rollback()
+        return count
+
+
+@contextmanager
+def indexer_alongside(app: Flask):
+    """Make sure an indexer runs while the block runs (a long import): the one already running, or
+    one started as a child process for the block's duration. Indexing then uses the other core
+    while the block inserts rows. Yields a function that waits until the queue is empty."""
+    try:
+        with indexer_lock(app.config["SEARCH_INDEX_DIR"]):
+            running = False
+    except IndexerAlreadyRunning:
+        running = True
+    child = None
+    if not running:
+        child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "search", "indexer"],
+                                 cwd=app.root_path.rsplit("/", 1)[0], stderr=subprocess.DEVNULL)
+
+    def drain(progress: Callable[[int], None] | None = None, timeout: float = 3600) -> bool:
+        deadline = time.monotonic() + timeout
+        while (left := queue_length(app)) and time.monotonic() < deadline:
+            if child is not None and child.poll() is not None:
+                return False  # the indexer died: what is left stays queued
+            if progress:
+                progress(left)
+            time.sleep(0.2)
+        return not left
+
+    try:
+        yield drain
+    finally:
+        if child is not None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
