@@ -48,6 +48,9 @@ class Choices:
     with_photos: bool = False  # photos of files whose complainant did not consent
 
 
+NO_CHOICES = Choices()
+
+
 def complainant_cases(case: Case) -> list[Case]:
     """The case and every case merged into it (directly or through another merge): each had a
     complainant whose identity may appear in what was moved over."""
@@ -135,7 +138,7 @@ class CaseContent:
         return self.text(entry.body)
 
 
-def case_content(case: Case, audience: Audience, choices: Choices = Choices()) -> CaseContent:
+def case_content(case: Case, audience: Audience, choices: Choices = NO_CHOICES) -> CaseContent:
     timeline = sorted(case.timeline, key=lambda entry: (entry.occurred_at, entry.id))
     evidence = list(case.evidence)
     omitted = []

@@ -9,9 +9,9 @@ from ..permissions import can_view_case, editor_only, require, signed_in
 from . import bp
 from .audiences import AUDIENCES, NEWS, Choices, case_content, withheld_fields
 from .forms import DossierForm, ReleaseForm, VerifyForm, withheld_word_list
-from .render import DossierError
 from .redaction import highlighted
 from .releases import release_parts, withdraw_release
+from .render import DossierError
 from .services import (
     dossier_path,
     give_up_if_stale,

@@ -4,7 +4,6 @@ import io
 import os
 import re
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from ..cases.services import add_timeline
 from ..extensions import db
 from ..models import Business, Case, Dossier, DossierState, User, utcnow
 from ..models.cases import TimelineKind
-from .audiences import AUDIENCES, Audience, Choices, case_content
+from .audiences import AUDIENCES, NO_CHOICES, Audience, Choices, case_content
 from .render import render_pdf
 
 
@@ -45,7 +44,7 @@ def send_dossier(dossier: Dossier):
 
 def start_dossier(audience: Audience, actor: User | None, case: Case | None = None,
                   business: Business | None = None, with_originals: bool = False,
-                  choices: Choices = Choices()) -> Dossier:
+                  choices: Choices = NO_CHOICES) -> Dossier:
     dossier = Dossier(case=case, business=business, audience=audience.key, with_originals=with_originals,
                       with_photos=choices.with_photos, withheld_words="\n".join(choices.withheld_words) or None,
                       issued_by=actor, issued_by_label=actor.email if actor else "command line",
@@ -127,38 +126,37 @@ def issue_now(dossier: Dossier) -> bytes:
     return data
 
 
-_executor: ThreadPoolExecutor | None = None
-
-
 def issue_in_background(dossier_id: int) -> None:
-    """Large business dossiers render in a worker thread; the status page offers the file when ready."""
-    app = current_app._get_current_object()
+    """Large business dossiers render as a background job (investigations/jobs); the status page
+    offers the file when ready. With DOSSIER_RENDERING 'inline' they render in this request."""
+    if current_app.config["DOSSIER_RENDERING"] != "inline":
+        from ..jobs.queue import submit
 
-    def work():
-        with app.app_context():
-            dossier = db.session.get(Dossier, dossier_id)
-            try:
-                render_dossier(dossier)
-                db.session.commit()
-            except Exception as error:
-                db.session.rollback()
-                app.logger.exception("Rendering dossier %s failed", dossier_id)
-                mark_failed(dossier_id, str(error))
-
-    if app.config["DOSSIER_RENDERING"] == "inline":
-        work()
+        submit("dossier.render", key=f"dossier:{dossier_id}", dossier_id=dossier_id)
         return
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier")
-    _executor.submit(work)
+    dossier = db.session.get(Dossier, dossier_id)
+    try:
+        render_dossier(dossier)
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        current_app.logger.exception("Rendering dossier %s failed", dossier_id)
+        mark_failed(dossier_id, str(error))
 
 
 STALE_RENDERING_MINUTES = 15
 
 
 def mark_failed(dossier_id: int, reason: str) -> None:
+    """Record that a dossier will not be issued; not while a job still means to render it (a
+    queue that is slow, or a render being retried, is not a failure)."""
+    from ..models import Job
+    from ..models.jobs import UNFINISHED
+
     try:
+        if db.session.scalar(select(Job.id).where(Job.key == f"dossier:{dossier_id}", Job.state.in_(UNFINISHED))
+                             .limit(1)) is not None:
+            return
         dossier = db.session.get(Dossier, dossier_id)
         dossier.state, dossier.error = DossierState.FAILED.value, reason[:2000]
         db.session.commit()
