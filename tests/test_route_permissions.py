@@ -56,7 +56,7 @@ def robs_things(login, users):
     rob.post(f"/cases/{reference}/dossier", data={"audience": "internal"})
     rob.post("/search/saved", data={"q": "private", "name": "Rob's search"})
     return {"reference": reference, "slug": find_business("Robs Only Business").slug, "user_id": users["rob"].id,
-            "evidence_id": db.session.scalar(select(Evidence.id)), "variant": "thumb", "fmt": "csv",
+            "evidence_id": db.session.scalar(select(Evidence.id)), "variant": "thumb", "fmt": "csv", "part": "caption",
             "dossier_id": db.session.scalar(select(Dossier.id)), "saved_id": db.session.scalar(select(SavedSearch.id))}
 
 

@@ -89,10 +89,13 @@ def release(reference, evidence_id):
 def withdraw(reference, evidence_id, part):
     case = get_visible_case(reference, current_user)
     item = db.session.get(Evidence, evidence_id)
-    require(item is not None and item.case_id == case.id and item.released(part) is not None)
-    withdraw_release(item, part, current_user)
-    db.session.commit()
-    flash("The release was withdrawn: outside dossiers withhold that part again.", "success")
+    require(item is not None and item.case_id == case.id)
+    if item.released(part) is None:
+        flash("That part of the file is not released: there is nothing to withdraw.", "info")
+    else:
+        withdraw_release(item, part, current_user)
+        db.session.commit()
+        flash("The release was withdrawn: outside dossiers withhold that part again.", "success")
     return redirect(url_for("dossiers.case_dossier", reference=case.reference) + "#releases")
 
 
