@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# BENCH_APP_ROOT: measure another checkout of the app (say the code before a change) with this bench.
+sys.path.insert(0, os.environ.get("BENCH_APP_ROOT") or str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
@@ -31,7 +32,7 @@ from investigations.auth.accounts import create_user  # noqa: E402
 from investigations.cases.services import update_case  # noqa: E402
 from investigations.demo import WORDS, seed  # noqa: E402
 from investigations.extensions import db  # noqa: E402
-from investigations.models import Case  # noqa: E402
+from investigations.models import Case, User  # noqa: E402
 from investigations.models.cases import CATEGORIES  # noqa: E402
 from investigations.search import get_backend, maintenance  # noqa: E402
 from investigations.search.models import SearchRequest  # noqa: E402
@@ -90,27 +91,38 @@ def fts5_baseline(db_path: Path, mix: list[SearchRequest]) -> tuple[float, list[
     return build, times
 
 
-def measure(app, label: str, n_cases: int, n_queries: int, rng_seed: int = 11) -> dict:
-    """Generate the corpus in `app`'s database, build its search index, run the mix; return the figures."""
-    rng = random.Random(rng_seed)
+def seed_corpus(app, label: str, n_cases: int, rng_seed: int = 11) -> float:
+    """Create the schema, the bench editor and `n_cases` demo cases in `app`'s database; return seconds."""
     with app.app_context():
         upgrade()
-        editor, _ = create_user("bench@example.org", "Bench Editor", "editor", password="bench password 123")
+        create_user("bench@example.org", "Bench Editor", "editor", password="bench password 123")
         db.session.commit()
         print(f"[{label}] generating {n_cases} cases…", file=sys.stderr)
         app.config["SEARCH_SYNC"] = False
-        seed(n_cases, rng, n_businesses=2000)
+        started = time.perf_counter()
+        seed(n_cases, random.Random(rng_seed), n_businesses=2000)
         db.session.commit()
         app.config["SEARCH_SYNC"] = True
+        return time.perf_counter() - started
 
+
+def build_index(app, label: str) -> dict:
+    """`flask search reindex`'s code, timed."""
+    with app.app_context():
         print(f"[{label}] building the index…", file=sys.stderr)
         started = time.perf_counter()
         maintenance.reindex()
         build_s = time.perf_counter() - started
-        backend = get_backend()
-        size_mb = backend_size_mb(backend)
+        return {"build": build_s, "size_mb": backend_size_mb(get_backend())}
 
-        mix = query_mix(rng, n_queries)
+
+def run_queries(app, label: str, mix: list[SearchRequest], fresh_word: str = "zyxwvut") -> dict:
+    """The mix through the app's search function and through the search page (Flask's test client),
+    then how soon an edited case is found."""
+    with app.app_context():
+        editor = db.session.scalar(select(User).where(User.email == "bench@example.org"))
+        backend = get_backend()
+        print(f"[{label}] querying…", file=sys.stderr)
         for request in mix[:20]:  # warm the searcher and the caches
             backend.search(request, editor)
         app_times = []
@@ -133,17 +145,24 @@ def measure(app, label: str, n_cases: int, n_queries: int, rng_seed: int = 11) -
         data = {field: getattr(case, field) for field in ("title", "narrative", "category", "complainant_name",
                                                            "currency", "date_received", "received_via")}
         started = time.perf_counter()
-        update_case(case, {**data, "business_name": case.business.name, "title": "Zyxwvut freshly edited"})
+        update_case(case, {**data, "business_name": case.business.name, "title": f"{fresh_word.capitalize()} edited"})
         db.session.commit()  # the index is written after the commit
-        while not backend.search(SearchRequest(text="zyxwvut"), editor).total:
+        while not backend.search(SearchRequest(text=fresh_word), editor).total:
             time.sleep(0.01)
         fresh_s = time.perf_counter() - started
-    return {"build": build_s, "size_mb": size_mb, "app": app_times, "http": http_times, "fresh": fresh_s,
-            "mix": mix}
+    return {"app": app_times, "http": http_times, "fresh": fresh_s}
+
+
+def measure(app, label: str, n_cases: int, n_queries: int, rng_seed: int = 11) -> dict:
+    """Generate the corpus in `app`'s database, build its search index, run the mix; return the figures."""
+    seed_s = seed_corpus(app, label, n_cases, rng_seed)
+    figures = build_index(app, label)
+    mix = query_mix(random.Random(rng_seed + 1), n_queries)
+    return {**figures, **run_queries(app, label, mix), "seed": seed_s, "mix": mix}
 
 
 def backend_size_mb(backend) -> float:
-    if backend.name == "whoosh":
+    if backend.name in ("whoosh", "tantivy"):
         return sum(p.stat().st_size for p in backend.current_dir().rglob("*") if p.is_file()) / 2**20
     return db.session.scalar(text("SELECT pg_total_relation_size('search_documents')")) / 2**20
 

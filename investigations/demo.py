@@ -12,6 +12,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate
 
 import click
 from flask.cli import AppGroup
@@ -147,14 +148,17 @@ def seed(n_cases: int, rng: random.Random | None = None, today: date | None = No
     rng = rng or random.Random()
     today = today or date.today()
     words, weights = vocabulary(rng)
+    # Cumulative weights, summed once: choices() would sum 6,000 weights again at every call (the
+    # same draws either way).
+    weights = list(accumulate(weights))
     reporters, created = _reporters(rng)
     editor = db.session.scalar(select(User).where(User.role.in_(["editor", "admin"])).order_by(User.id)) \
         or reporters[0]
     business_ids = _businesses(n_businesses or min(2000, max(10, n_cases // 20)), rng)
     # A few businesses draw most complaints; two of them surge in the last 30 days.
-    business_weights = [1 / (rank + 1) ** 0.8 for rank in range(len(business_ids))]
+    business_weights = list(accumulate(1 / (rank + 1) ** 0.8 for rank in range(len(business_ids))))
     rising = business_ids[-2:] if len(business_ids) > 4 else []
-    statuses, status_weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
+    statuses, status_weights = list(STATUS_WEIGHTS), list(accumulate(STATUS_WEIGHTS.values()))
     now = utcnow()
     for start in range(0, n_cases, 1000):
         size = min(1000, n_cases - start)
@@ -165,19 +169,19 @@ def seed(n_cases: int, rng: random.Random | None = None, today: date | None = No
                 chosen.append(rng.choice(rising))
                 received.append(today - timedelta(days=rng.randrange(0, 30)))
             else:
-                chosen.append(rng.choices(business_ids, business_weights)[0])
+                chosen.append(rng.choices(business_ids, cum_weights=business_weights)[0])
                 received.append(today - timedelta(days=int(rng.triangular(0, 900, 0))))
         rows = []
         for business_id, day, reference in zip(chosen, received, _references(received), strict=True):
             category = rng.choice(list(CATEGORIES))
-            status = rng.choices(statuses, status_weights)[0]
+            status = rng.choices(statuses, cum_weights=status_weights)[0]
             reporter = rng.choice(reporters)
             requested = day + timedelta(days=rng.randrange(1, 20)) if status == Status.AWAITING_RESPONSE else None
             rows.append({
                 "reference": reference,
-                "title": " ".join(rng.choices(words, weights, k=rng.randrange(3, 8))).capitalize(),
+                "title": " ".join(rng.choices(words, cum_weights=weights, k=rng.randrange(3, 8))).capitalize(),
                 "narrative": OPENINGS[category] + " " + " ".join(
-                    rng.choices(words, weights, k=rng.randrange(80, 400))).capitalize() + ".",
+                    rng.choices(words, cum_weights=weights, k=rng.randrange(80, 400))).capitalize() + ".",
                 "category": category, "status": status.value, "business_id": business_id,
                 "complainant_name": f"Demo Complainant {reference[-5:]}", "consent_to_publish": rng.random() < 0.3,
                 "complainant_email": f"complainant.{reference.lower()}@demo.example",

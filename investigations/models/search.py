@@ -34,10 +34,16 @@ TSVECTOR_OR_TEXT = Text().with_variant(TSVECTOR(), "postgresql")
 
 class SearchDocument(db.Model):
     """A case's search document for the PostgreSQL backend (SEARCH_BACKEND=postgres): the text,
-    the facet values and a weighted tsvector with a GIN index. Unused with the Whoosh backend."""
+    the facet values and a weighted tsvector with a GIN index. Unused by the other backends.
+
+    The GIN index has no pending list (fastupdate off): with one, every search scanned up to 4 MB
+    of unsorted entries and the planner, costing that, read every document instead. `tsv_head` is
+    the title and business alone (small, stored in the row): a large match set is ranked on it
+    first, and only the best of those on the whole document."""
 
     __tablename__ = "search_documents"
-    __table_args__ = (Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),)
+    __table_args__ = (Index("ix_search_documents_tsv", "tsv", postgresql_using="gin",
+                            postgresql_with={"fastupdate": "off"}),)
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True,
                                          autoincrement=False)
@@ -60,3 +66,14 @@ class SearchDocument(db.Model):
     assigned_to: Mapped[str] = mapped_column(String(20))
     digest: Mapped[str] = mapped_column(String(40))
     tsv: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)
+    tsv_head: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)
+
+
+class SearchWord(db.Model):
+    """A word of the PostgreSQL backend's documents, for "Did you mean": kept up as documents are
+    written, refilled by a rebuild. A word may outlive the cases that had it; the shared search
+    flow only offers words it finds in cases the user may open."""
+
+    __tablename__ = "search_words"
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)

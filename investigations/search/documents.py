@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Business, Case
+from ..models import Business, BusinessAlias, Case, CaseTag, Evidence, TimelineEntry
 
 STORED_TEXT_CHARS = 20_000  # per field, enough for snippets
 
@@ -40,28 +40,45 @@ def without_placeholders(text: str, placeholders=PLACEHOLDERS) -> str:
     return text.strip()
 
 
-def case_document(case: Case) -> dict:
-    business: Business = case.business
+# Texts without any of these cannot match a placeholder pattern (each a scan of the whole text):
+# cheap substring tests let most of them skip the patterns.
+_PLACEHOLDER_MARKERS = ("No narrative was published", "Company response to consumer:", "Timely response:",
+                        "Consumer disputed:")
+
+
+def _without_placeholders(text: str | None) -> str:
+    text = text or ""
+    if any(marker in text for marker in _PLACEHOLDER_MARKERS) or "company public response:" in text.lower():
+        return without_placeholders(text)
+    return text.strip()
+
+
+NOTE_KINDS = ("note", "call", "email", "meeting")  # timeline entries whose text is searched
+
+
+def _document(case, notes: list[str], evidence: list, business_name: str, aliases: list[str],
+              region: str | None, tags: list[str]) -> dict:
+    """The document of one case, from plain values (`case` has the cases table's columns)."""
     evidence_text = "\n".join(
-        part for item in case.evidence if not item.is_withdrawn
-        for part in (item.original_name, item.caption or "", (item.extracted_text or "")[:STORED_TEXT_CHARS]) if part
+        part for original_name, caption, extracted in evidence
+        for part in (original_name, caption or "", (extracted or "")[:STORED_TEXT_CHARS]) if part
     )
     doc = {
         "id": str(case.id),
         "reference": case.reference.lower(),
         "title": case.title,
-        "narrative": "\n".join(filter(None, [without_placeholders(case.narrative or ""), case.desired_resolution or "",
-                                             without_placeholders(case.business_response or "")])),
-        "notes": "\n".join(entry.body for entry in case.timeline if entry.kind in ("note", "call", "email", "meeting")),
+        "narrative": "\n".join(filter(None, [_without_placeholders(case.narrative), case.desired_resolution or "",
+                                             _without_placeholders(case.business_response)])),
+        "notes": "\n".join(notes),
         "evidence": evidence_text,
-        "business": " ".join([business.name, *business.alias_names]),
-        "business_id": str(business.id),
+        "business": " ".join([business_name, *aliases]),
+        "business_id": str(case.business_id),
         "complainant": " ".join(filter(None, [without_placeholders(case.complainant_name or "", COMPLAINANT_PLACEHOLDERS),
                                               case.complainant_email, case.complainant_phone])),
         "category": case.category,
         "status": case.status,
-        "tag": ",".join(case.tag_names),
-        "region": (business.region or "").strip().lower() or "unknown",
+        "tag": ",".join(tags),
+        "region": (region or "").strip().lower() or "unknown",
         "year": str(case.date_received.year),
         "received": case.date_received.isoformat(),
         "created": case.created_at.isoformat(),
@@ -70,6 +87,83 @@ def case_document(case: Case) -> dict:
     }
     doc["digest"] = hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()
     return doc
+
+
+def case_document(case: Case) -> dict:
+    """The document of a case loaded as an ORM object (case_documents() builds many faster)."""
+    business: Business = case.business
+    return _document(
+        case, [entry.body for entry in case.timeline if entry.kind in NOTE_KINDS],
+        [(item.original_name, item.caption, item.extracted_text) for item in case.evidence if not item.is_withdrawn],
+        business.name, business.alias_names, business.region, case.tag_names)
+
+
+CASE_COLUMNS = [Case.id, Case.reference, Case.title, Case.narrative, Case.desired_resolution, Case.business_response,
+                Case.business_id, Case.complainant_name, Case.complainant_email, Case.complainant_phone, Case.category,
+                Case.status, Case.date_received, Case.created_at, Case.created_by_id, Case.assigned_to_id]
+
+
+def _grouped(session: Session, query, where) -> dict[int, list]:
+    """Rows of `query` restricted by `where`, grouped by their first column, in the query's order."""
+    grouped: dict[int, list] = {}
+    for row in session.execute(query.where(where)):
+        grouped.setdefault(row[0], []).append(row[1] if len(row) == 2 else tuple(row[1:]))
+    return grouped
+
+
+def case_documents(session: Session, case_ids: Iterable[int] | None = None, batch: int = 2000) -> Iterator[dict]:
+    """The documents of these cases (or of every current one), in id order, built from column
+    queries: a batch of cases, then its notes, evidence and tags grouped by case, instead of ORM
+    objects (several times faster, and memory stays flat: nothing is kept in the session).
+    Same documents, digests included, as case_document(); merged duplicates are left out."""
+    businesses: dict[int, tuple[str, list[str], str | None]] = {}
+    notes_query = select(TimelineEntry.case_id, TimelineEntry.body).where(
+        TimelineEntry.kind.in_(NOTE_KINDS)).order_by(
+        TimelineEntry.case_id, TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+    evidence_query = select(Evidence.case_id, Evidence.original_name, Evidence.caption, Evidence.extracted_text).where(
+        Evidence.withdrawn_at.is_(None)).order_by(Evidence.case_id, Evidence.uploaded_at, Evidence.id)
+    tags_query = select(CaseTag.case_id, CaseTag.name).order_by(CaseTag.case_id, CaseTag.name)
+    cases_query = select(*CASE_COLUMNS).where(Case.merged_into_id.is_(None)).order_by(Case.id)
+
+    def build(rows) -> Iterator[dict]:
+        if not rows:
+            return
+        ids = [row.id for row in rows]
+        if case_ids is None:  # consecutive ids: a range reads the indexes in order
+            def where(column):
+                return column.between(ids[0], ids[-1])
+        else:
+            def where(column):
+                return column.in_(ids)
+        notes = _grouped(session, notes_query, where(TimelineEntry.case_id))
+        evidence = _grouped(session, evidence_query, where(Evidence.case_id))
+        tags = _grouped(session, tags_query, where(CaseTag.case_id))
+        wanted = {row.business_id for row in rows} - businesses.keys()
+        if wanted:
+            aliases = _grouped(session, select(BusinessAlias.business_id, BusinessAlias.name).order_by(
+                BusinessAlias.business_id, BusinessAlias.name), BusinessAlias.business_id.in_(wanted))
+            for business_id, name, region in session.execute(
+                    select(Business.id, Business.name, Business.region).where(Business.id.in_(wanted))):
+                businesses[business_id] = (name, aliases.get(business_id, []), region)
+        for row in rows:
+            name, aliases, region = businesses[row.business_id]
+            yield _document(row, notes.get(row.id, []), evidence.get(row.id, []), name, aliases, region,
+                            tags.get(row.id, []))
+
+    if case_ids is not None:
+        ids = sorted(set(case_ids))
+        for start in range(0, len(ids), batch):
+            yield from build(session.execute(cases_query.where(Case.id.in_(ids[start:start + batch]))).all())
+        return
+    last = 0
+    while True:
+        rows = session.execute(cases_query.where(Case.id > last).limit(batch)).all()
+        if not rows:
+            return
+        yield from build(rows)
+        last = rows[-1].id
+        if len(businesses) > 100_000:  # an archive of very many businesses: keep memory bounded
+            businesses.clear()
 
 
 def load_cases(session: Session, case_ids: Iterable[int] | None = None, batch: int = 500) -> Iterator[Case]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import Case, Evidence, TimelineEntry, utcnow
 from . import get_backend
-from .documents import case_document, load_cases
+from .documents import case_documents
 
 
 def case_count() -> int:
@@ -27,17 +27,16 @@ def changed_since(session: Session, moment: datetime) -> set[int]:
 def reindex(progress=None) -> int:
     """Build a fresh index aside from every case, swap it in, then catch up with edits made meanwhile.
 
-    Reads through its own session, which it empties batch by batch to keep memory flat.
+    Reads columns through its own session (no ORM objects), batch by batch, to keep memory flat.
     """
     backend = get_backend()
     started = utcnow()
     with Session(db.engine) as session:
-        count = backend.rebuild((case_document(case) for case in load_cases(session)), progress,
-                                expected=case_count())
+        count = backend.rebuild(case_documents(session), progress, expected=case_count())
     with Session(db.engine) as session:
         late = changed_since(session, started)
         if late:
-            backend.write([case_document(case) for case in load_cases(session, late)])
+            backend.write(list(case_documents(session, late)))
     return count
 
 
@@ -63,18 +62,19 @@ def check(progress=None, repair: bool = False) -> CheckReport:
     report.orphaned = sorted(set(indexed) - seen)
     if repair and not report.ok:
         with Session(db.engine) as session:
-            docs = [case_document(case) for case in load_cases(session, report.missing + report.stale)]
+            docs = list(case_documents(session, report.missing + report.stale))
         backend.write(docs, deleted_ids=report.orphaned)
     return report
 
 
 def _compare(session: Session, indexed: dict[int, str], report: CheckReport, seen: set, progress) -> None:
-    for case in load_cases(session):
-        seen.add(case.id)
-        digest = indexed.get(case.id)
+    for doc in case_documents(session):
+        case_id = int(doc["id"])
+        seen.add(case_id)
+        digest = indexed.get(case_id)
         if digest is None:
-            report.missing.append(case.id)
-        elif digest != case_document(case)["digest"]:
-            report.stale.append(case.id)
+            report.missing.append(case_id)
+        elif digest != doc["digest"]:
+            report.stale.append(case_id)
         if progress:
             progress(1)

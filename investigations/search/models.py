@@ -25,6 +25,9 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    # Which facets to count (None: all of them). The shared flow's own searches ask for none (a
+    # count) or one (_facets_of_chosen); an engine may skip the others, or count them anyway.
+    facets_wanted: tuple[str, ...] | None = None
 
     def __post_init__(self):
         # One value may still be given as a string (older callers): it is a list of one.
@@ -195,7 +198,7 @@ class SearchBackend:
 
     def _count(self, text: str, request: SearchRequest, user) -> int:
         """How many cases the user may open match `text` (a page past the end: no hits, no highlights)."""
-        count_only = replace(request, page=10**6, per_page=1)
+        count_only = replace(request, page=10**6, per_page=1, facets_wanted=())
         return self._read_and_run(text, count_only, user, SearchResults(count_only)).total
 
     def _facets_of_chosen(self, text: str, request: SearchRequest, user, facets):
@@ -204,7 +207,7 @@ class SearchBackend:
         facets = dict(facets)
         for name in request.filters:
             others = replace(request, filters={k: v for k, v in request.filters.items() if k != name},
-                             page=10**6, per_page=1)
+                             page=10**6, per_page=1, facets_wanted=(name,))
             facets[name] = self._read_and_run(text, others, user, SearchResults(others)).facets.get(name, {})
         return facets
 

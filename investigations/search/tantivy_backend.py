@@ -339,7 +339,7 @@ class TantivyBackend(SearchBackend):
         self._index: tantivy.Index | None = None
         self._index_dir: Path | None = None
         self._seen: tuple | None = None  # meta.json's identity when the reader was last reloaded
-        self._vocabulary: dict[str, list[tuple[str, int]]] = {}  # spelling words by first letter
+        self._vocabulary: dict[str, dict[int, list]] = {}  # spelling words by first letter, then length
 
     # --- the index on disk ---------------------------------------------------------------
 
@@ -497,7 +497,7 @@ class TantivyBackend(SearchBackend):
     def warm_up(self) -> None:
         searcher = self.searcher()
         searcher.search(Query.all_query(), limit=1)
-        searcher.aggregate(Query.all_query(), self._facet_aggregations())
+        searcher.aggregate(Query.all_query(), self._facet_aggregations())  # loads the facets' columns
 
     @staticmethod
     def permission_filter(user) -> Query | None:
@@ -538,8 +538,8 @@ class TantivyBackend(SearchBackend):
             return self._run(searcher, plain_words(text), request, user)
 
     @staticmethod
-    def _facet_aggregations() -> dict:
-        return {name: {"terms": {"field": name, "size": MAX_FACET_VALUES}} for name in FACETS}
+    def _facet_aggregations(names=FACETS) -> dict:
+        return {name: {"terms": {"field": name, "size": MAX_FACET_VALUES}} for name in names}
 
     def _run(self, searcher, text_query: Query, request: SearchRequest, user) -> SearchResults:
         filters = self._filters(request, user)
@@ -548,19 +548,27 @@ class TantivyBackend(SearchBackend):
                                                                  for f in filters)]) if filters else text_query
         start = (max(request.page, 1) - 1) * request.per_page
         found = SearchResults(request)
-        found.facets = self._facet_counts(searcher.aggregate(query, self._facet_aggregations()))
+        wanted = FACETS if request.facets_wanted is None else tuple(request.facets_wanted)
+        counted = None
+        if wanted:
+            # Every case has exactly one status, so its counts add up to the total: one pass over
+            # the matches gives facets and count, and the page below needs no count of its own.
+            names = (*wanted, "status") if "status" not in wanted else wanted
+            aggregations = self._facet_counts(searcher.aggregate(query, self._facet_aggregations(names)))
+            counted = sum(aggregations["status"].values())
+            found.facets = {name: aggregations[name] for name in wanted}
         if start >= MAX_OFFSET:  # far past any page shown (a count-only request): no top-N heap that size
-            found.total = searcher.search(query, limit=1, count=True).count
+            found.total = counted if counted is not None else searcher.search(query, limit=1, count=True).count
             return found
         if request.sort in ("newest", "oldest"):
             order = tantivy.Order.Desc if request.sort == "newest" else tantivy.Order.Asc
-            result = searcher.search(query, limit=request.per_page, offset=start, count=True,
+            result = searcher.search(query, limit=request.per_page, offset=start, count=counted is None,
                                      order_by_field="received", order=order)
             page, scores = result.hits, [0.0] * len(result.hits)
         else:
-            result = searcher.search(query, limit=request.per_page, offset=start, count=True)
+            result = searcher.search(query, limit=request.per_page, offset=start, count=counted is None)
             page, scores = result.hits, [score for score, _ in result.hits]
-        found.total = result.count
+        found.total = counted if counted is not None else result.count
         if not page:
             return found
         generators = {}
@@ -583,8 +591,7 @@ class TantivyBackend(SearchBackend):
     @staticmethod
     def _facet_counts(aggregations: dict) -> dict[str, dict[str, int]]:
         facets = {}
-        for name in FACETS:
-            result = aggregations[name]
+        for name, result in aggregations.items():
             if result.get("sum_other_doc_count"):  # more values than the bucket limit: never a silent cut
                 raise RuntimeError(f"facet {name} has more than {MAX_FACET_VALUES} values")
             facets[name] = {str(bucket["key"]): bucket["doc_count"] for bucket in result["buckets"]}
@@ -599,10 +606,16 @@ class TantivyBackend(SearchBackend):
             return []
         vocabulary = self._vocabulary.get(word[0])
         if vocabulary is None:
-            vocabulary = [term for term, _count in self.searcher().terms_with_prefix("spell", word[0])]
+            # By length, each word with its set of letters: two edits change a word's length by at
+            # most 2 and its set of letters by at most 4 (a substitution takes one out, puts one in),
+            # so most words are ruled out without computing their edit distance.
+            vocabulary = {}
+            for term, _count in self.searcher().terms_with_prefix("spell", word[0]):
+                vocabulary.setdefault(len(term), []).append((term, frozenset(term)))
             self._vocabulary[word[0]] = vocabulary
-        return [term for term in vocabulary
-                if abs(len(term) - len(word)) <= 2 and term != word and _levenshtein(word, term, 2) <= 2]
+        letters = frozenset(word)
+        return [term for length in range(len(word) - 2, len(word) + 3) for term, its in vocabulary.get(length, ())
+                if len(letters ^ its) <= 4 and term != word and _levenshtein(word, term, 2) <= 2]
 
     def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
         searcher = self.searcher()
