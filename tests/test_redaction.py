@@ -51,7 +51,7 @@ def named_everywhere(client, consent=False, **overrides) -> str:
     client.post(f"/cases/{reference}/evidence", content_type="multipart/form-data",
                 data={"files": [(io.BytesIO(files.jpeg()), "lopez-kitchen.jpg"),
                                 (io.BytesIO(files.text_pdf("Receipt")), "Lucia_Lopez_receipt.pdf")],
-                      "caption": f"Photo by Lucía López at 12 Orchard Lane, tel 555 0142"})
+                      "caption": "Photo by Lucía López at 12 Orchard Lane, tel 555 0142"})
     client.post(f"/cases/{reference}/response", data={"response": f"We refunded Ms. López ({EMAIL}).",
                                                       "received_on": date.today().isoformat()})
     return reference
