@@ -94,6 +94,7 @@ def configure_blueprints(app: Flask) -> None:
     from .evidence import init_app as init_evidence
     from .imports import bp as imports_bp
     from .imports import init_app as init_imports
+    from .jobs import init_app as init_jobs
     from .main import bp as main_bp
     from .search import bp as search_bp
     from .search import init_app as init_search
@@ -105,6 +106,7 @@ def configure_blueprints(app: Flask) -> None:
     init_imports(app)
     init_search(app)
     init_api(app)
+    init_jobs(app)
 
 
 def configure_templates(app: Flask) -> None:

@@ -252,6 +252,7 @@ def init_app(app):
     from .backup_cli import backup_cli
     from .demo import demo_cli
     from .imports.cli import import_cli
+    from .jobs.cli import jobs_cli
 
     users_cli.add_command(token_command)
     app.cli.add_command(import_cli)
@@ -262,3 +263,4 @@ def init_app(app):
     app.cli.add_command(evidence_cli)
     app.cli.add_command(dossier_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(jobs_cli)

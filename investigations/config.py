@@ -72,6 +72,8 @@ class Config:
         self.EVIDENCE_EXTRACTION = env.get("EVIDENCE_EXTRACTION", "background")
 
         self.NEWSROOM_NAME = env.get("NEWSROOM_NAME", "The newsroom")  # signs dossiers for outside recipients
+        # Every time on screen is shown in this zone ("Europe/Berlin"); empty: the server's own zone.
+        self.NEWSROOM_TIMEZONE = env.get("NEWSROOM_TIMEZONE", "").strip()
         self.DOSSIER_DIR = env.get("DOSSIER_DIR") or str(instance_dir / "dossiers")
         # "background": business dossiers render in a worker thread; "inline": in the request.
         self.DOSSIER_RENDERING = env.get("DOSSIER_RENDERING", "background")
@@ -120,6 +122,30 @@ class Config:
         self.EXTRACTION_MEMORY_MB = int(env.get("EXTRACTION_MEMORY_MB", "512"))
         self.EXTRACTION_SECONDS = int(env.get("EXTRACTION_SECONDS", "120"))
         self.EXTRACTION_MAX_ELEMENTS = int(env.get("EXTRACTION_MAX_ELEMENTS", "500000"))
+
+        # Background jobs (investigations/jobs): a Huey queue in REDIS_URL when set, else in the SQLite
+        # file JOBS_SQLITE_PATH; `flask jobs consumer` (started by make run / make serve) runs them.
+        # JOBS_IMMEDIATE runs each job at once in the process that queues it (default: when TESTING).
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        self.JOBS_SQLITE_PATH = env.get("JOBS_SQLITE_PATH") or str(instance_dir / "jobs-queue.sqlite3")
+        self.JOBS_IMMEDIATE = _env_bool("JOBS_IMMEDIATE") if "JOBS_IMMEDIATE" in env else None
+        self.JOBS_WORKERS = int(env.get("JOBS_WORKERS", "2"))
+        # A failed job runs again after JOBS_RETRY_SECONDS, doubling each time, JOBS_MAX_ATTEMPTS in all.
+        self.JOBS_MAX_ATTEMPTS = int(env.get("JOBS_MAX_ATTEMPTS", "5"))
+        self.JOBS_RETRY_SECONDS = int(env.get("JOBS_RETRY_SECONDS", "60"))
+        # A job still queued or running this long after it should have run is queued again.
+        self.JOBS_STALE_MINUTES = int(env.get("JOBS_STALE_MINUTES", "30"))
+        # E-mail alerts: SMTP when MAIL_SERVER is set, else .eml files in MAIL_FOLDER (development).
+        self.MAIL_SERVER = env.get("MAIL_SERVER") or None
+        self.MAIL_PORT = int(env.get("MAIL_PORT", "587"))
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+        self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)  # STARTTLS
+        self.MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)  # TLS from the start (port 465)
+        self.MAIL_SENDER = env.get("MAIL_SENDER", "Investigations <investigations@localhost>")
+        self.MAIL_FOLDER = env.get("MAIL_FOLDER") or str(instance_dir / "mail")
+        # The app's address, for links in e-mails.
+        self.APP_URL = env.get("APP_URL", "http://127.0.0.1:5000").rstrip("/")
 
         self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
         self.SESSION_COOKIE_HTTPONLY = True

@@ -5,12 +5,11 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import audit
 from ..extensions import db
@@ -63,8 +62,11 @@ class _Checked:
 
 
 def add_evidence(case: Case, uploads: Iterable[Upload], uploader: User,
-                 result: UploadResult | None = None) -> UploadResult:
+                 result: UploadResult | None = None, photo_copies_later: bool = False) -> UploadResult:
     """Receive every file, refuse what is not acceptable, store the rest and add their rows.
+
+    A photo's thumbnail and print copy are made here, or with `photo_copies_later` by a job
+    queued after the commit (schedule_photo_copies): decoding a large photo takes a second or more.
 
     Raises TooLarge if any file is over the limit. Then, and on any other failure, the caller
     rolls back and calls abandon_upload(result); after a successful commit, finish_upload(result).
@@ -103,7 +105,8 @@ def add_evidence(case: Case, uploads: Iterable[Upload], uploader: User,
         if item.image_info:
             evidence.width, evidence.height = item.image_info.width, item.image_info.height
             evidence.gps_location = item.image_info.gps_location
-            evidence.has_thumbnail = make_image_copies(item.staged.sha256)
+            # Later: its header was read, so it has a preview unless the job finds the pixels damaged.
+            evidence.has_thumbnail = True if photo_copies_later else make_image_copies(item.staged.sha256)
         db.session.add(evidence)
         db.session.flush()
         audit.record("evidence.upload", evidence, case=case.reference, sha256=evidence.sha256, size=evidence.size,
@@ -116,15 +119,19 @@ def store_uploads(case: Case, uploads: list[Upload], uploader: User) -> UploadRe
     """Add the files to the case and commit, then start reading their text. On any failure
     (TooLarge included, which the caller turns into 413) nothing of the upload stays behind."""
     result = UploadResult()
+    later = current_app.config["EVIDENCE_EXTRACTION"] != "inline"
     try:
-        add_evidence(case, uploads, uploader, result)
+        add_evidence(case, uploads, uploader, result, photo_copies_later=later)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         abandon_upload(result)
         raise
     finish_upload(result)
-    schedule_extraction([evidence.id for evidence in result.added])
+    added = [(evidence.id, evidence.sha256, evidence.kind) for evidence in result.added]
+    if later:
+        schedule_photo_copies([sha256 for _, sha256, kind in added if kind == "image"])
+    schedule_extraction([evidence_id for evidence_id, _, _ in added])
     return result
 
 
@@ -160,6 +167,52 @@ def make_image_copies(sha256: str) -> bool:
     return True
 
 
+PHOTO_COPIES_JOB = "evidence.photo_copies"
+
+
+def photo_copies_job_key(sha256: str) -> str:
+    return f"photo:{sha256}"
+
+
+def schedule_photo_copies(hashes: list[str]) -> None:
+    """Queue the thumbnail and print copy of each stored photo (investigations/jobs runs them)."""
+    from ..jobs.queue import submit
+
+    for sha256 in dict.fromkeys(hashes):
+        try:
+            submit(PHOTO_COPIES_JOB, key=photo_copies_job_key(sha256), sha256=sha256)
+        except Exception:  # the upload is committed; the image page makes missing copies when asked
+            db.session.rollback()
+            current_app.logger.exception("Could not queue the photo copies of %s", sha256)
+
+
+def run_photo_copies(sha256: str) -> bool:
+    """Make a stored photo's copies; a photo whose pixels cannot be decoded loses its preview.
+    Safe to run twice: the copies are written again, each replacing the last whole."""
+    made = make_image_copies(sha256)
+    if not made:
+        db.session.execute(update(Evidence).where(Evidence.sha256 == sha256).values(has_thumbnail=False)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+    return made
+
+
+def ensure_photo_copies(items: Iterable[Evidence]) -> None:
+    """Before a dossier prints photos: make now the copies whose job has not run yet. (A copy that
+    is missing for any other reason stays missing, and the dossier says so.)"""
+    from ..models import Job
+    from ..models.jobs import UNFINISHED
+
+    evidence_store = store()
+    for item in items:
+        if not item.has_thumbnail or evidence_store.derived_path(item.sha256, "print").is_file():
+            continue
+        pending = db.session.scalar(select(Job.id).where(
+            Job.key == photo_copies_job_key(item.sha256), Job.state.in_(UNFINISHED)).limit(1))
+        if pending is not None and evidence_store.exists(item.sha256) and not make_image_copies(item.sha256):
+            item.has_thumbnail = False
+
+
 # --- Reading ---------------------------------------------------------------------------------
 
 
@@ -188,9 +241,6 @@ def withdraw(evidence: Evidence, reason: str, actor: User) -> None:
 
 
 # --- Text extraction, after the response -----------------------------------------------------
-
-_executor: ThreadPoolExecutor | None = None
-
 
 def run_extraction(evidence_id: int) -> None:
     """Read the text of one evidence file and save it with its state (done, failed or none)."""
@@ -230,28 +280,22 @@ def run_extraction(evidence_id: int) -> None:
 
 
 def schedule_extraction(evidence_ids: list[int]) -> None:
-    """Extract after the response: in a background thread, or at once when EVIDENCE_EXTRACTION is 'inline'."""
+    """Extract after the response, as background jobs (`flask jobs consumer` runs them; see
+    investigations/jobs/queue.py), or at once when EVIDENCE_EXTRACTION is 'inline'."""
     if not evidence_ids:
         return
-    app = current_app._get_current_object()
-    if app.config["EVIDENCE_EXTRACTION"] == "inline":
+    if current_app.config["EVIDENCE_EXTRACTION"] == "inline":
         for evidence_id in evidence_ids:
             run_extraction(evidence_id)
         return
+    from ..jobs.queue import submit
 
-    def work():
-        with app.app_context():
-            for evidence_id in evidence_ids:
-                try:
-                    run_extraction(evidence_id)
-                except Exception:  # one file's trouble must not stop the others
-                    db.session.rollback()
-                    app.logger.exception("Text extraction of evidence %s failed", evidence_id)
-
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-text")
-    _executor.submit(work)
+    for evidence_id in evidence_ids:
+        try:
+            submit("evidence.extract", key=f"evidence:{evidence_id}", evidence_id=evidence_id)
+        except Exception:  # the upload is committed; `flask evidence extract` reads what stays pending
+            db.session.rollback()
+            current_app.logger.exception("Could not queue the text extraction of evidence %s", evidence_id)
 
 
 # --- Export and verification -----------------------------------------------------------------

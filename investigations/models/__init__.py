@@ -6,11 +6,17 @@ from .cases import Case, CaseReferenceCounter, CaseTag, TimelineEntry
 from .common import utcnow
 from .dossiers import Dossier, DossierState
 from .evidence import Evidence, ExtractionState
+from .jobs import AlertPreferences, Job, JobState, ReminderSent, SavedSearchMatch
 from .search import SavedSearch, SearchDocument, SearchQueueEntry
 from .sessions import UserSession
 from .users import Role, User
 
 __all__ = [
+    "AlertPreferences",
+    "Job",
+    "JobState",
+    "ReminderSent",
+    "SavedSearchMatch",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
