@@ -121,7 +121,7 @@ def test_page_numbers_match_the_page_count(worked_case, login):
 
 def test_the_exporter_sees_what_will_be_left_out(worked_case, login):
     page = login("eve").get(f"/cases/{worked_case}/dossier").get_data(as_text=True)
-    assert "1 internal timeline entry" in page
+    assert "4 internal timeline entries" in page  # a note, and the three uploads ("Evidence added")
     assert "1 withdrawn evidence file" in page
     assert "the complainant&#39;s name and contact details (no consent to be named)" in page
     assert "Nothing is left out." in page  # the internal audience

@@ -15,7 +15,7 @@ from tests.test_api import Api
 
 def found_references(client, q: str) -> set[str]:
     page = client.get("/search", query_string={"q": q}).get_data(as_text=True)
-    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})"', page))
+    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})[?"]', page))
 
 
 def case(reference: str) -> Case:

@@ -93,7 +93,7 @@ def search(client, **params):
 
 
 def found(page: str) -> set[str]:
-    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})"', page))
+    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})[?"]', page))
 
 
 def count_line(page: str) -> int:

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import AuditEvent, Business, Case, Evidence, User
 from ..models.cases import STATUS_LABELS
 from ..spreadsheets import spreadsheet_safe
+from ..template_helpers import format_iso, from_local
 
 COMPLAINANT_VIEW = "case.complainant_view"
 
@@ -120,9 +121,10 @@ def filtered_query(filters: AuditFilters) -> Select:
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
     if filters.date_from:
-        query = query.where(AuditEvent.created_at >= datetime.combine(filters.date_from, time.min))
+        query = query.where(AuditEvent.created_at >= from_local(datetime.combine(filters.date_from, time.min)))
     if filters.date_to:
-        query = query.where(AuditEvent.created_at < datetime.combine(filters.date_to + timedelta(days=1), time.min))
+        query = query.where(AuditEvent.created_at < from_local(datetime.combine(filters.date_to + timedelta(days=1),
+                                                                                 time.min)))
     return query
 
 
@@ -220,7 +222,7 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-CSV_COLUMNS = ["Event", "Time (UTC)", "Who", "What", "Case", "Action code", "Object", "Details", "IP address"]
+CSV_COLUMNS = ["Event", "Time", "Who", "What", "Case", "Action code", "Object", "Details", "IP address"]
 
 
 def as_csv(events: Iterable[AuditEvent], batch: int = 500) -> Iterator[str]:
@@ -235,7 +237,7 @@ def as_csv(events: Iterable[AuditEvent], batch: int = 500) -> Iterator[str]:
             event = view.event
             obj = f"{event.object_type} {event.object_id}" if event.object_type else ""
             writer.writerow([spreadsheet_safe(cell) for cell in (
-                str(event.seq), event.created_at.strftime("%Y-%m-%d %H:%M:%S"), event.actor_label, view.sentence,
+                str(event.seq), format_iso(event.created_at, "seconds"), event.actor_label, view.sentence,
                 view.case_reference or "", event.action, obj, view.details_text, event.ip or "")])
         chunk.clear()
 

@@ -17,6 +17,9 @@ class EditUserForm(StrippedForm):
     display_name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active (may sign in)")
+    # Shown when deactivating someone with open cases (choices set by the view).
+    reassign_to = SelectField("Their open cases go to", choices=[], validate_choice=False,
+                              validators=[Optional()])
 
 
 class AuditFilterForm(StrippedForm):

@@ -1,4 +1,3 @@
-from datetime import date
 
 from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
@@ -10,8 +9,10 @@ from ..extensions import db
 from ..forms import choices, page_number
 from ..models import AuditEvent, Case, User
 from ..permissions import admin_only, editor_only, require
+from ..template_helpers import local_today
 from . import audit_view, bp
 from .audit_view import COMPLAINANT_VIEW, AuditFilters, action_label, filtered_query, known_actions, present
+from .deactivation import notify_moved, open_cases_of, reassign_choices, reassign_open_cases
 from .forms import AuditFilterForm, EditUserForm, NewUserForm
 
 
@@ -49,17 +50,33 @@ def _get_user(user_id: int) -> User:
 def edit_user(user_id):
     user = _get_user(user_id)
     form = EditUserForm(obj=user)
+    form.reassign_to.choices = reassign_choices(user)
+    # Deactivating someone with open cases: warn, and ask in the same form who takes them over.
+    open_cases = open_cases_of(user) if user.active else []
     if form.validate_on_submit():
+        deactivating = user.active and not form.active.data and open_cases
+        choice = form.reassign_to.data or ""
+        if deactivating and (not choice or choice not in {value for value, _ in form.reassign_to.choices}):
+            form.reassign_to.errors = [f"{user.display_name} has {len(open_cases)} open "
+                                       f"case{'' if len(open_cases) == 1 else 's'}: choose who takes "
+                                       f"{'it' if len(open_cases) == 1 else 'them'} over."]
+            return render_template("admin/user_form.html", form=form, user=user, open_cases=open_cases), 400
         try:
+            moved, target = reassign_open_cases(user, choice, current_user) if deactivating else ([], None)
             changed = update_user(user, form.display_name.data, form.role.data, form.active.data, current_user)
-        except AccountError as error:
+        except ValueError as error:  # AccountError, or a reassignment to someone who cannot take it
             db.session.rollback()
-            form.role.errors.append(str(error))
+            (form.role if isinstance(error, AccountError) else form.reassign_to).errors = [str(error)]
         else:
             db.session.commit()
-            flash(f"Saved {user.display_name}." if changed else "Nothing was changed.", "success")
+            notify_moved(moved, target, current_user)
+            message = f"Saved {user.display_name}." if changed else "Nothing was changed."
+            if moved:
+                message += (f" {len(moved)} open case{'' if len(moved) == 1 else 's'} reassigned to "
+                            f"{target.display_name if target else 'nobody'}.")
+            flash(message, "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user, open_cases=open_cases)
 
 
 @bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
@@ -114,7 +131,7 @@ def export_audit():
     db.session.commit()
     events = db.session.scalars(query.execution_options(yield_per=500))
     response = Response(stream_with_context(audit_view.as_csv(events)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="audit-{date.today().isoformat()}.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-{local_today().isoformat()}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

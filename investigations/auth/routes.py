@@ -48,7 +48,7 @@ def _safe_next(target: str | None) -> str:
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
                 and "\\" not in target:
             return target
-    return url_for("cases.index")
+    return url_for("main.index")  # reporters start on My work, editors on the dashboard
 
 
 def _finish_sign_in(user, remember: bool, next_target: str | None):
@@ -66,7 +66,7 @@ def _finish_sign_in(user, remember: bool, next_target: str | None):
 @public
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("cases.index"))
+        return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
         attempt = authenticate(form.email.data, form.password.data)
@@ -103,7 +103,7 @@ def _pending_sign_in():
 def login_code():
     """The second step of signing in, for accounts with two-factor sign-in."""
     if current_user.is_authenticated:
-        return redirect(url_for("cases.index"))
+        return redirect(url_for("main.index"))
     pending, user = _pending_sign_in()
     if user is None:
         session.pop(PENDING_KEY, None)
@@ -151,7 +151,7 @@ def change_password_view():
             db.session.commit()
             flash("Your password has been changed. Other sessions of yours are signed out."
                   + _tokens_revoked(revoked), "success")
-            return redirect(url_for("cases.index"))
+            return redirect(url_for("main.index"))
     return _password_page(form)
 
 

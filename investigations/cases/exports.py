@@ -14,11 +14,12 @@ from .. import audit
 from ..extensions import db
 from ..models import Case, User, utcnow
 from ..spreadsheets import spreadsheet_safe
+from ..template_helpers import format_iso, local_today
 from .queries import case_list_query
 
 COLUMNS = ["reference", "title", "status", "category", "business", "date_received", "incident_date",
            "amount_in_dispute", "currency", "received_via", "tags", "assigned_to", "filed_by",
-           "response_due_on", "response_received_on", "overdue", "url"]
+           "response_due_on", "response_received_on", "overdue", "last_change", "url"]
 COMPLAINANT_COLUMNS = ["complainant_name", "complainant_email", "complainant_phone", "complainant_address",
                        "consent_to_publish"]
 
@@ -38,7 +39,10 @@ def _row(case: Case, include_complainant: bool) -> dict:
         "filed_by": case.created_by.display_name,
         "response_due_on": case.response_due_on.isoformat() if case.response_due_on else None,
         "response_received_on": case.response_received_on.isoformat() if case.response_received_on else None,
-        "overdue": case.is_overdue(), "url": url_for("cases.detail", reference=case.reference, _external=True),
+        "overdue": case.is_overdue(local_today()),
+        # Times in the newsroom's zone, with their offset ("2026-12-05T10:30-05:00"): never bare UTC.
+        "last_change": format_iso(case.updated_at, "seconds") or None,
+        "url": url_for("cases.detail", reference=case.reference, _external=True),
     }
     if include_complainant:
         row.update({name: getattr(case, name) for name in COMPLAINANT_COLUMNS})
@@ -88,7 +92,7 @@ def _cell(value) -> str:
 
 def as_json(rows: Iterator[dict], filters: dict) -> Iterator[str]:
     """One JSON document, streamed: {"exported_at", "filters", "cases": [...]}."""
-    head = {"exported_at": utcnow().isoformat() + "Z", "filters": {k: v for k, v in filters.items() if v}}
+    head = {"exported_at": format_iso(utcnow(), "seconds"), "filters": {k: v for k, v in filters.items() if v}}
     yield json.dumps(head)[:-1] + ', "cases": ['
     for index, row in enumerate(rows):
         yield ("," if index else "") + "\n" + json.dumps(row, ensure_ascii=False)

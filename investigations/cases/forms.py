@@ -1,4 +1,3 @@
-from datetime import date
 
 from wtforms import (
     BooleanField,
@@ -14,6 +13,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..forms import StrippedForm, choices
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status
+from ..models.common import EARLIEST_DATE
+from ..template_helpers import local_today
 from ..validators import (
     amount,
     business_name,
@@ -35,7 +36,9 @@ class CaseForm(StrippedForm):
         "Business", validators=[DataRequired(), Length(max=200), for_form(business_name)],
         description="Pick an existing business or type a new name; “ACME Corp.” and “Acme Corp” are the same business.",
     )
-    category = SelectField("Category", choices=choices(CATEGORIES.items()), validators=[InputRequired()])
+    # No silent default: the reporter chooses (the empty first choice is refused).
+    category = SelectField("Category", choices=choices([("", "Choose a category…"), *CATEGORIES.items()]),
+                           validators=[InputRequired(message="Choose the category that fits the complaint best.")])
     narrative = TextAreaField("What happened", validators=[DataRequired(), Length(min=10, max=50_000)],
                               render_kw={"rows": 8})
     desired_resolution = TextAreaField("What the complainant wants", validators=[Optional(), Length(max=5000)],
@@ -44,7 +47,7 @@ class CaseForm(StrippedForm):
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCIES))
     incident_date = DateField("Date of the incident", validators=[Optional(), for_form(plausible_date)])
     date_received = DateField("Date received", validators=[InputRequired(), for_form(plausible_date)],
-                              default=date.today)
+                              default=local_today)
     received_via = SelectField("Received via", choices=choices((k, v) for k, v in RECEIVED_VIA.items() if k != "import"))
     tags = StringField("Tags", validators=[Optional(), for_form(tag_text)], description="Separated by commas.")
 
@@ -61,7 +64,36 @@ class NoteForm(StrippedForm):
     body = TextAreaField("Note", validators=[DataRequired(), Length(max=20_000)], render_kw={"rows": 3})
     occurred_at = DateTimeLocalField("When (leave empty for now)", validators=[Optional(), for_form(not_before_earliest_date)],
                                      format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+    follow_up_on = DateField("Follow up by (optional)", validators=[Optional()],
+                             description="E.g. the owner will call back by Friday: it shows on My work until done.")
     internal = BooleanField("Internal: leave it out of dossiers for news outlets and regulators", default=True)
+
+    def validate_follow_up_on(self, field):
+        if field.data and field.data < EARLIEST_DATE:
+            raise ValidationError(f"This date is before {EARLIEST_DATE.year}: check the year.")
+
+
+class NoteCorrectionForm(StrippedForm):
+    """The author corrects a note; the earlier text is kept."""
+
+    entry_id = HiddenField(validators=[InputRequired()])
+    body = TextAreaField("Corrected note", validators=[DataRequired(), Length(max=20_000)], render_kw={"rows": 3})
+
+
+class FollowUpDoneForm(StrippedForm):
+    entry_id = HiddenField(validators=[InputRequired()])
+
+
+BULK_ACTIONS = {"assign": "Assign to", "status": "Move to"}
+
+
+class BulkForm(StrippedForm):
+    """Editors: assign or move the ticked cases of the list (each change audited on its case)."""
+
+    action = SelectField("Action", choices=choices(BULK_ACTIONS.items()))
+    assignee = SelectField("Assign to", coerce=str, validators=[Optional()])
+    status = SelectField("Move to", choices=choices([(s.value, s.label) for s in Status]), validators=[Optional()])
+    reason = StringField("Reason (needed to close)", validators=[Optional(), Length(max=2000)])
 
 
 class StatusForm(StrippedForm):
@@ -86,7 +118,7 @@ class MergeForm(StrippedForm):
 class ResponseForm(StrippedForm):
     response = TextAreaField("The business’s response", validators=[DataRequired(), Length(max=50_000)],
                              render_kw={"rows": 4})
-    received_on = DateField("Received on", validators=[InputRequired(), for_form(plausible_date)], default=date.today)
+    received_on = DateField("Received on", validators=[InputRequired(), for_form(plausible_date)], default=local_today)
 
 
 class CaseFilterForm(StrippedForm):
@@ -95,10 +127,13 @@ class CaseFilterForm(StrippedForm):
     class Meta:
         csrf = False
 
+    # Open cases unless asked otherwise; "all" shows closed ones too.
     status = SelectField("Status", choices=choices(
-        [("", "Any status"), ("open", "Open (not resolved, published or closed)")]
-        + [(s.value, s.label) for s in Status]), validators=[Optional()])
+        [("open", "Open (not resolved, published or closed)"), ("all", "Any status")]
+        + [(s.value, s.label) for s in Status]), validators=[Optional()], default="open")
     category = SelectField("Category", choices=choices([("", "Any category"), *CATEGORIES.items()]), validators=[Optional()])
     business = StringField("Business", validators=[Optional()])
     assignee = SelectField("Assigned to", choices=choices([("", "Anyone")]), validators=[Optional()])
     overdue = BooleanField("Overdue replies only")
+    sort = HiddenField()
+    dir = HiddenField()

@@ -3,18 +3,21 @@
 Views call these, then commit. Each change writes its audit event (and, for status moves
 and assignments, its timeline entry) in the same transaction.
 """
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..businesses.services import find_or_create_business
 from ..database import increment_row
 from ..extensions import db
 from ..models import Case, CaseReferenceCounter, CaseTag, TimelineEntry, User, utcnow
-from ..models.cases import PUBLIC_KINDS, Status, TimelineKind
+from ..models.cases import NOTE_KINDS, PUBLIC_KINDS, Status, TimelineKind, TimelineRevision
 from ..permissions import can_move_case
+from ..template_helpers import local_today
 from .workflow import is_allowed_move
 
 
@@ -78,8 +81,9 @@ def create_case(data: dict, author: User) -> tuple[Case, bool]:
     fields = {field: _clean(data.get(field)) for field in CASE_FIELDS}
     fields["consent_to_publish"] = bool(fields["consent_to_publish"])
     fields["currency"] = fields["currency"] or current_app.config["DEFAULT_CURRENCY"]
-    fields["date_received"] = fields["date_received"] or date.today()
-    case = Case(reference=next_reference(date.today().year), business=business, created_by=author,
+    today = local_today()  # the newsroom's date, not the server's
+    fields["date_received"] = fields["date_received"] or today
+    case = Case(reference=next_reference(today.year), business=business, created_by=author,
                 assigned_to=author if author.role == "reporter" else None, status=Status.NEW.value, **fields)
     db.session.add(case)
     _set_tags(case, parse_tags(data.get("tags")))
@@ -124,7 +128,7 @@ def change_status(case: Case, target: Status, actor: User, comment: str | None =
     body = f"Status changed from {current.label} to {target.label}."
     details = {"from": current.value, "to": target.value}
     if target == Status.AWAITING_RESPONSE:
-        today = date.today()
+        today = local_today()
         days = current_app.config["RIGHT_OF_REPLY_DAYS"]
         case.response_requested_on = today
         case.response_due_on = today + timedelta(days=days)
@@ -143,6 +147,8 @@ def assign_case(case: Case, assignee: User | None, actor: User) -> bool:
         return False
     previous = case.assigned_to
     case.assigned_to = assignee
+    # The assignee is told in the app: the case is marked new on their My work until they open it.
+    case.assignee_seen = assignee is None or assignee.id == actor.id
     if assignee is None:
         body = f"Unassigned from {previous.display_name}." if previous else "Unassigned."
     else:
@@ -156,11 +162,116 @@ def assign_case(case: Case, assignee: User | None, actor: User) -> bool:
 
 
 def add_note(case: Case, kind: TimelineKind, body: str, author: User,
-             occurred_at: datetime | None = None, internal: bool = True) -> TimelineEntry:
+             occurred_at: datetime | None = None, internal: bool = True,
+             follow_up_on: date | None = None) -> TimelineEntry:
     entry = add_timeline(case, kind, body.strip(), author, occurred_at, internal=internal)
+    entry.follow_up_on = follow_up_on
+    case.updated_at = utcnow()  # a note is a change to the case ("last change")
     db.session.flush()
-    audit.record("case.note", case, kind=kind.value, entry_id=entry.id)
+    details = {"follow_up_on": follow_up_on.isoformat()} if follow_up_on else {}
+    audit.record("case.note", case, kind=kind.value, entry_id=entry.id, **details)
     return entry
+
+
+class NoteError(ValueError):
+    """A timeline entry that cannot be changed this way (not a note, or not the user's own)."""
+
+
+def find_note(case: Case, entry_id) -> TimelineEntry | None:
+    """One of the case's timeline entries by its id (from a form), or None."""
+    try:
+        entry_id = int(entry_id)
+    except (TypeError, ValueError):
+        return None
+    return next((entry for entry in case.timeline if entry.id == entry_id), None)
+
+
+def can_correct_note(entry: TimelineEntry, user: User) -> bool:
+    """Notes (not the app's own entries) are corrected by their author alone, editors included."""
+    return TimelineKind(entry.kind) in NOTE_KINDS and entry.author_id is not None and entry.author_id == user.id
+
+
+def correct_note(entry: TimelineEntry, body: str, actor: User) -> bool:
+    """The author corrects their own note; the earlier text is kept and the entry shows as edited.
+    Returns False when the text did not change."""
+    if not can_correct_note(entry, actor):
+        raise NoteError("Only the author of a note can correct it.")
+    body = body.strip()
+    if body == entry.body:
+        return False
+    entry.revisions.append(TimelineRevision(body=entry.body, replaced_by=actor))
+    entry.body = body
+    entry.edited_at = entry.case.updated_at = utcnow()
+    audit.record("case.note_edit", entry.case, entry_id=entry.id, revision=len(entry.revisions))
+    return True
+
+
+def finish_follow_up(entry: TimelineEntry, actor: User) -> bool:
+    """Mark a note's follow-up done: it leaves My work. False if it was not pending."""
+    if entry.follow_up_on is None or entry.follow_up_done_at is not None:
+        return False
+    entry.follow_up_done_at = utcnow()
+    audit.record("case.follow_up_done", entry.case, actor=actor, entry_id=entry.id,
+                 follow_up_on=entry.follow_up_on.isoformat())
+    return True
+
+
+def mark_seen_by_assignee(case: Case, user: User) -> bool:
+    """The assignee opened the case: it is no longer marked new. Does not count as a change to
+    the case (its "last change" time and the search index stay as they are)."""
+    if case.assigned_to_id != user.id or case.assignee_seen:
+        return False
+    db.session.execute(update(Case).where(Case.id == case.id)
+                       .values(assignee_seen=True, updated_at=Case.updated_at)
+                       .execution_options(synchronize_session=False))
+    set_committed_value(case, "assignee_seen", True)  # not a pending change: no flush, no onupdate
+    return True
+
+
+@dataclass
+class BulkResult:
+    changed: list[str]
+    unchanged: list[str]
+    refused: list[tuple[str, str]]  # (reference, why)
+
+
+def bulk_assign(cases: list[Case], assignee: User | None, actor: User) -> BulkResult:
+    """Assign several cases at once; each assignment is its own timeline entry and audit event."""
+    result = BulkResult([], [], [])
+    for case in cases:
+        if case.merged_into_id is not None:
+            result.refused.append((case.reference, "merged into another case"))
+        elif assign_case(case, assignee, actor):
+            result.changed.append(case.reference)
+        else:
+            result.unchanged.append(case.reference)
+    return result
+
+
+def closing_comment(target: Status, reason: str | None) -> str | None:
+    """The internal note a status move leaves: a closed case's reason is written as one."""
+    reason = (reason or "").strip()
+    if not reason:
+        return None
+    return f"Closed because: {reason}" if target == Status.CLOSED else reason
+
+
+def bulk_change_status(cases: list[Case], target: Status, actor: User, comment: str | None = None) -> BulkResult:
+    """Move several cases at once; a case that cannot make the move is left as it is and named."""
+    result = BulkResult([], [], [])
+    for case in cases:
+        if case.merged_into_id is not None:
+            result.refused.append((case.reference, "merged into another case"))
+        elif case.status == target.value:
+            result.unchanged.append(case.reference)
+        else:
+            try:
+                change_status(case, target, actor, comment)
+            except WorkflowError as error:
+                result.refused.append((case.reference, str(error)))
+            else:
+                result.changed.append(case.reference)
+    return result
 
 
 def record_business_response(case: Case, text: str, received_on: date, actor: User) -> None:

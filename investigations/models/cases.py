@@ -2,7 +2,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -77,6 +77,7 @@ class TimelineKind(str, enum.Enum):
     ASSIGNMENT = "assignment"
     RESPONSE = "response"
     DOSSIER = "dossier"
+    EVIDENCE = "evidence"
 
     @property
     def label(self) -> str:
@@ -93,6 +94,7 @@ TIMELINE_LABELS = {
     TimelineKind.ASSIGNMENT: "Assignment",
     TimelineKind.RESPONSE: "Business response",
     TimelineKind.DOSSIER: "Dossier exported",
+    TimelineKind.EVIDENCE: "Evidence added",
 }
 # Entries an outside recipient may read: the case's public course, not the newsroom's work on it.
 PUBLIC_KINDS = {TimelineKind.CREATED, TimelineKind.STATUS, TimelineKind.RESPONSE}
@@ -149,6 +151,8 @@ class Case(db.Model):
     source_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
     # A duplicate merged into another case stays as a pointer to it; its address leads there.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # False from an assignment to someone else until the assignee opens the case: My work marks it new.
+    assignee_seen: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -193,7 +197,10 @@ class Case(db.Model):
 
     def is_overdue(self, today: date | None = None) -> bool:
         """True while the business's right-of-reply deadline has passed unanswered."""
-        today = today or date.today()
+        if not today:  # None, or a template's undefined `today`
+            from ..template_helpers import local_today  # the newsroom's date (helpers import this module)
+
+            today = local_today()
         return (
             self.status == Status.AWAITING_RESPONSE.value
             and self.response_received_on is None
@@ -242,9 +249,18 @@ class TimelineEntry(db.Model):
     # consent still decides what outside dossiers may print of it.
     origin_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
+    # "The owner will call back by Friday": a due item on My work until someone marks it done.
+    follow_up_on: Mapped[date | None] = mapped_column(index=True)
+    follow_up_done_at: Mapped[datetime | None]
+    # Set when the author corrected the text; the earlier versions are in `revisions`.
+    edited_at: Mapped[datetime | None]
+
     case: Mapped[Case] = relationship(back_populates="timeline", foreign_keys=[case_id])
     origin_case: Mapped[Case | None] = relationship(foreign_keys=[origin_case_id])
     author: Mapped[User | None] = relationship()
+    revisions: Mapped[list["TimelineRevision"]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="TimelineRevision.id.desc()"
+    )
 
     @property
     def kind_label(self) -> str:
@@ -253,3 +269,18 @@ class TimelineEntry(db.Model):
     @property
     def is_system(self) -> bool:
         return TimelineKind(self.kind) not in NOTE_KINDS
+
+
+class TimelineRevision(db.Model):
+    """The text a timeline note had before its author corrected it: corrections never erase."""
+
+    __tablename__ = "timeline_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("timeline_entries.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)  # the earlier text
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    entry: Mapped[TimelineEntry] = relationship(back_populates="revisions")
+    replaced_by: Mapped[User | None] = relationship()

@@ -1,9 +1,12 @@
 import re
+from dataclasses import replace
 from datetime import date
+from urllib.parse import parse_qsl, urlencode
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..forms import page_number
@@ -104,6 +107,8 @@ def saved():
             saved_search = save_search(current_user, form.name.data, request.form)
             db.session.commit()
             flash(f"Saved “{saved_search.name}”. New matching cases will be counted in the navigation.", "success")
+            # Stay on the results that were saved (without their page number: the search itself).
+            return redirect(url_for("search.index") + "?" + saved_search.query_string)
         return redirect(url_for("search.saved"))
     return render_template("search/saved.html", searches=new_matches(current_user, fresh=True),
                            delete_form=SaveSearchForm())
@@ -159,7 +164,62 @@ def index():
         return {**without_arg(name), **({name: rest} if (rest := [v for v in args.get(name, []) if v != value])
                                         else {})}
 
+    def result_link(hit, index):
+        """The hit's case page, remembering the search and the hit's place in it (back, next, previous)."""
+        if results is None:
+            return url_for("cases.detail", reference=hit.reference)
+        position = (search_request.page - 1) * search_request.per_page + index
+        return url_for("cases.detail", reference=hit.reference, **result_nav(args, position, results.total))
+
     return render_template("search/results.html", results=results, search_request=search_request, args=args,
                            save_form=SaveSearchForm(), with_value=with_value, without_value=without_value,
                            with_arg=with_arg, without_arg=without_arg, facet_labels=FACET_LABELS, sorts=SORTS,
-                           facets=facets, labels=facet_labeller({f: top for f, (top, _) in facets.items()}))
+                           facets=facets, labels=facet_labeller({f: top for f, (top, _) in facets.items()}),
+                           result_link=result_link)
+
+
+# --- From a case opened from the results: back to them, and the next or previous result ------
+
+MAX_NAV_QUERY = 4000
+
+
+def result_nav(args: dict[str, list[str]], position: int, total: int) -> dict:
+    """Arguments a case page carries when opened from search: the search, the hit's place, the count."""
+    return {"search": urlencode([(k, v) for k, values in args.items() for v in values])[:MAX_NAV_QUERY],
+            "pos": position, "of": total}
+
+
+def _nav_args(query: str) -> MultiDict:
+    return MultiDict([(k, v) for k, v in parse_qsl(query[:MAX_NAV_QUERY]) if k != "page"])
+
+
+def results_address(query: str, position: int) -> str:
+    """The results page that holds the hit at `position` of the search `query`."""
+    args = _nav_args(query)
+    page = position // SearchRequest.per_page + 1
+    if page > 1:
+        args["page"] = str(page)
+    return url_for("search.index") + ("?" + urlencode(list(args.items(multi=True))) if args else "")
+
+
+@bp.route("/search/step")
+@signed_in
+def step():
+    """Open the hit at ?pos= of the search ?search= (a query string): the next or previous result."""
+    query = request.args.get("search", "")
+    try:
+        position = max(0, min(int(request.args.get("pos", "0")), 10_000))
+    except ValueError:
+        position = 0
+    args = _nav_args(query)
+    if not args.get("q") and not any(args.values()):
+        return redirect(url_for("search.index"))
+    search_request = request_from_args(args)
+    search_request = replace(search_request, page=position // search_request.per_page + 1)
+    results = get_backend().search(search_request, current_user)
+    index = position % search_request.per_page
+    if index >= len(results.hits):
+        flash("There is no result there any more: the search has changed since.", "info")
+        return redirect(results_address(query, position))
+    return redirect(url_for("cases.detail", reference=results.hits[index].reference,
+                            search=query, pos=position, of=results.total))

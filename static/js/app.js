@@ -8,7 +8,9 @@ document.addEventListener("submit", (event) => {
 
 // Evidence upload: a caption and source per chosen file, and a progress bar while sending.
 function setUpUpload(form) {
-  const input = form.querySelector("input[type=file]");
+  // The file picker and, on phones, the camera: their files are sent together, in that order.
+  const inputs = Array.from(form.querySelectorAll("input[type=file]"));
+  const chosen = () => inputs.flatMap((box) => Array.from(box.files));
   const perFile = form.querySelector("[data-per-file]");
   const progress = form.querySelector("[data-progress]");
   const status = form.querySelector("[data-status]");
@@ -28,10 +30,11 @@ function setUpUpload(form) {
     return wrapper;
   }
 
-  input.addEventListener("change", () => {
+  function offerFields() {
     perFile.replaceChildren();
-    if (input.files.length < 2) return;
-    Array.from(input.files).forEach((file, index) => {
+    const files = chosen();
+    if (files.length < 2) return;
+    files.forEach((file, index) => {
       const set = document.createElement("fieldset");
       const legend = document.createElement("legend");
       legend.textContent = file.name; // text, never HTML
@@ -42,10 +45,11 @@ function setUpUpload(form) {
       set.append(legend, grid);
       perFile.append(set);
     });
-  });
+  }
+  inputs.forEach((box) => box.addEventListener("change", offerFields));
 
   form.addEventListener("submit", (event) => {
-    if (!window.FormData || !input.files.length) return;
+    if (!window.FormData || !chosen().length) return;
     event.preventDefault();
     const request = new XMLHttpRequest();
     request.open("POST", form.action);
@@ -80,7 +84,12 @@ function setUpUpload(form) {
     button.disabled = true;
     progress.hidden = false;
     progress.value = 0;
-    request.send(new FormData(form));
+    // Only the chosen files: an input left empty would send an empty part and shift the
+    // numbering of the per-file captions.
+    const data = new FormData(form);
+    data.delete("files");
+    chosen().forEach((file) => data.append("files", file, file.name));
+    request.send(data);
   });
 }
 
@@ -98,4 +107,65 @@ document.querySelectorAll("[data-fragment]").forEach(async (panel) => {
   } catch (error) {
     // offline or the server went away: keep the link
   }
+});
+
+// The header's menu on narrow screens: the "Menu" button shows and hides the navigation. Without
+// script the button stays hidden and the navigation is simply shown, stacked.
+(function setUpMenu() {
+  const toggle = document.querySelector("[data-nav-toggle]");
+  const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (!toggle || !menu) return;
+  document.documentElement.classList.add("js-menu");
+  toggle.hidden = false;
+  function setOpen(open) {
+    toggle.setAttribute("aria-expanded", String(open));
+    menu.classList.toggle("open", open);
+  }
+  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+})();
+
+// The case list's bulk actions: "select all" ticks every case of the page.
+document.querySelectorAll("[data-select-all]").forEach((box) => {
+  const label = box.closest("[hidden]");
+  if (label) label.hidden = false;
+  box.addEventListener("change", () => {
+    document.querySelectorAll(`input[name=case][form="${box.dataset.selectAll}"]`)
+      .forEach((item) => { item.checked = box.checked; });
+  });
+});
+
+// The new-case form says, before filing, whether the business typed is already in the archive
+// or will be added as a new one.
+document.querySelectorAll("[data-business-check]").forEach((note) => {
+  const input = document.getElementById(note.dataset.for);
+  if (!input) return;
+  let timer = null;
+  let asked = "";
+  async function check() {
+    const name = input.value.trim();
+    if (name === asked) return;
+    asked = name;
+    if (!name) { note.textContent = ""; return; }
+    try {
+      const url = `${note.dataset.businessCheck}?name=${encodeURIComponent(name)}`;
+      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok || asked !== name) return;
+      const answer = await response.json();
+      note.classList.toggle("is-new", Boolean(answer.new));
+      note.textContent = answer.new
+        ? `“${answer.name}” is not in the archive yet: filing this case adds it as a new business.`
+        : `Filed against ${answer.known}, already in the archive.`;
+    } catch (error) {
+      // offline: the form still works, and the case page says if the business was new
+    }
+  }
+  input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 350); });
+  input.addEventListener("change", check);
+  if (input.value.trim()) check();
 });

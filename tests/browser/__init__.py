@@ -16,6 +16,15 @@ What they do
     - another reporter cannot reach the case: its page is the 404 page, and neither the case list
       nor the search shows it.
 
+    `test_daily_work.py` follows a reporter's day: a call logged with a follow-up date shows on My
+    work until marked done; an editor bulk-assigns three cases and the assignee sees them marked
+    new; a case opened from search leads to the next and previous result and back to the results.
+    `test_phone.py` visits the case list, a case page, the new-case form, search and My work at
+    390×844 (a phone, with touch) and 1366×900: no page is wider than the screen, the header folds
+    into a menu that opens on the phone and stays on one line at the desk, and axe-core
+    (static/vendor/axe-core, injected into the page by the test) finds no WCAG 2.1 A/AA violation.
+    Their accounts and cases are their own, so the journeys above see the same server as before.
+
     Every page visited must log no console error (a Content-Security-Policy violation is one) and
     no uncaught script error, and the server must answer no request with a 5xx.
 

@@ -285,3 +285,92 @@ def new_page(request, browser, live_server):
 def page(new_page):
     return new_page()
 
+
+
+# --- Shared steps: signing in, page width, accessibility ---------------------------------------
+
+AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1366, "height": 900}
+
+
+def open_sized_page(browser, live: LiveServer, viewport: dict, phone: bool = False):
+    """A page of its own context at `viewport`; a phone's context also reports touch, as phones do."""
+    context = browser.new_context(base_url=live.url, viewport=viewport, is_mobile=phone, has_touch=phone,
+                                  device_scale_factor=2 if phone else 1, accept_downloads=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.watch = PageWatch(page, live)
+    return page
+
+
+def sign_in_as(page, email: str) -> None:
+    """Through the login form; the person lands on their start page (My work or the dashboard)."""
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/(work|dashboard)/$"))
+
+
+def page_overflow(page) -> dict:
+    """The document's width against the screen's, and the elements sticking out past the screen.
+    (A phone zooms out to show a page wider than itself, so the window's own width is not the
+    measure: the screen's is.)"""
+    return page.evaluate("""(screenWidth) => {
+        const width = screenWidth;
+        const wide = [];
+        for (const el of document.querySelectorAll('body *')) {
+            const box = el.getBoundingClientRect();
+            if (box.width && box.right > width + 1) {
+                wide.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''} right=${Math.round(box.right)}`);
+            }
+        }
+        return {viewport: screenWidth, window: window.innerWidth, document: document.documentElement.scrollWidth,
+                body: document.body.scrollWidth, wide: wide.slice(0, 8)};
+    }""", page.viewport_size["width"])
+
+
+def assert_fits(page) -> None:
+    """No sideways scrolling: the document is no wider than the window."""
+    sizes = page_overflow(page)
+    assert max(sizes["document"], sizes["body"], sizes["window"]) <= sizes["viewport"], \
+        f"{page.url} is {sizes['document']} px wide in a {sizes['viewport']} px window; sticking out: {sizes['wide']}"
+
+
+def axe_violations(page, context: str | None = None) -> list[str]:
+    """WCAG 2.1 A and AA violations axe-core finds on the page as it is now, one line each."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;window.axe = axe; true;")
+    result = page.evaluate("""async (context) => {
+        const results = await axe.run(context || document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+            resultTypes: ['violations'],
+        });
+        return results.violations.map(v => `${v.id} (${v.impact}): ${v.help} — ` +
+            v.nodes.slice(0, 4).map(n => n.target.join(' ') + (n.failureSummary ? ' [' + n.failureSummary.replace(/\\s+/g, ' ') + ']' : '')).join('; '));
+    }""", context)
+    return result
+
+
+def assert_accessible(page) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"axe-core on {page.url}:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def sized_page(request, browser, live_server):
+    """sized_page(PHONE, phone=True) or sized_page(DESK) -> a page of its own context at that size;
+    screenshotted if the test fails."""
+    pages = request.node.stash.setdefault(OPEN_PAGES, [])
+
+    def factory(viewport=DESK, phone=False):
+        page = open_sized_page(browser, live_server, viewport, phone=phone)
+        pages.append(page)
+        return page
+
+    yield factory
+    for page in pages:
+        page.context.close()

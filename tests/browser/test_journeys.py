@@ -46,13 +46,16 @@ _filed: list[FiledCase] = []  # the case rita filed, once per run
 
 
 def sign_in(page, who: str) -> None:
-    """Through the login form, as a person signs in; they land on the case list."""
+    """Through the login form, as a person signs in; reporters land on My work, editors on the dashboard."""
     page.goto("/login")
     page.get_by_label("E-mail").fill(ACCOUNTS[who][0])
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/cases/$"))
-    expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+    if ACCOUNTS[who][2] == "reporter":
+        expect(page).to_have_url(re.compile(r"/work/$"))
+        expect(page.get_by_role("heading", name="My work", exact=True)).to_be_visible()
+    else:
+        expect(page).to_have_url(re.compile(r"/dashboard/$"))
 
 
 def flash(page, text: str):
@@ -206,7 +209,8 @@ def test_an_editor_finds_the_case_by_its_evidence_then_assigns_and_moves_it(page
     expect(snippet.locator("mark")).to_have_text(re.compile(EVIDENCE_WORD, re.IGNORECASE))
 
     hit.get_by_role("link", name=filed_case.title).click()
-    expect(page).to_have_url(re.compile(rf"{filed_case.path}$"))
+    expect(page).to_have_url(re.compile(rf"{filed_case.path}\?search="))  # opened from the results
+    expect(page.get_by_role("link", name="Back to results")).to_be_visible()
     expect(page.get_by_role("heading", name=filed_case.title, level=1)).to_be_visible()
     # The "Similar cases" panel is fetched after the page shows: filled in, or removed when empty.
     expect(page.get_by_role("link", name="Show similar cases")).to_have_count(0)
@@ -280,7 +284,7 @@ def test_another_reporter_cannot_reach_the_case(page, filed_case):
         expect(page.locator("body")).not_to_contain_text(filed_case.business)
 
     page.get_by_role("link", name="Cases", exact=True).click()
-    expect(page.get_by_text("0 cases filed by or assigned to you.")).to_be_visible()
+    expect(page.get_by_text("0 open cases filed by or assigned to you.")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text(filed_case.reference)
     expect(page.locator("main")).not_to_contain_text(filed_case.title)
 
