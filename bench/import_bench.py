@@ -11,15 +11,22 @@ in varying forms ("ACME BANK, INC." / "Acme Bank Inc"), then measures:
   3. time to searchable: from the start of the import until a search for the last complaint's unique
      word finds it (the import indexes batch by batch, so this is the import's end plus a query).
 
-It prints rows/s, the ratio to the baseline, the peak RSS of the import process (getrusage of the
-children) and the search engine used (SEARCH_BACKEND).
+It prints rows/s, the ratio to the baseline, the split between the import itself (csv to database,
+the indexer working alongside) and the index catching up after the import's last batch (from the
+import's "Took …; the search index caught up … s later." line), the CPU seconds of the import and its
+indexer (steadier than the clock on a loaded machine), the peak RSS of the largest process
+(import or indexer: getrusage of the children), and the search engine used (SEARCH_BACKEND). It exits
+with "NOT VALID" when the last complaint is not found, `flask search check` or `flask audit verify` fail.
 
-    .venv/bin/python bench/import_bench.py [--rows 10000] [--keep] [--backend tantivy] [--no-index]
+--csv reuses a file generated before (--keep prints where), to compare two trees on the same file.
+
+    .venv/bin/python bench/import_bench.py [--rows 10000] [--keep] [--backend tantivy] [--no-index] [--csv FILE]
 """
 import argparse
 import csv
 import os
 import random
+import re
 import resource
 import shutil
 import sqlite3
@@ -115,8 +122,8 @@ def bare_load(csv_path: Path, db_path: Path) -> float:
 
 
 def flask(env: dict, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "app", *args], cwd=ROOT, env=env,
-                            input=stdin, text=True, capture_output=True)
+    result = subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "app", *args], cwd=env.get("BENCH_ROOT", ROOT),
+                            env=env, input=stdin, text=True, capture_output=True)
     if check and result.returncode != 0:
         raise SystemExit(f"flask {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -129,14 +136,22 @@ def main() -> None:
                         help="SEARCH_BACKEND for the instance (default: the app's default)")
     parser.add_argument("--no-index", action="store_true", help="import with --no-index")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--csv", help="a file generated before with the same --rows (written by --keep), "
+                                      "instead of generating it again")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="the source tree whose `flask` runs the import (another checkout, to compare)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="import-bench-"))
     try:
         csv_path = work / "complaints.csv"
         started = time.perf_counter()
-        size = write_cfpb_csv(csv_path, args.rows)
-        print(f"Generated {args.rows:,} rows, {size / 1e6:,.1f} MB in {time.perf_counter() - started:.1f} s")
+        if args.csv:
+            os.symlink(Path(args.csv).resolve(), csv_path)
+            print(f"Reusing {args.csv} ({args.rows:,} rows, {csv_path.stat().st_size / 1e6:,.1f} MB)")
+        else:
+            size = write_cfpb_csv(csv_path, args.rows)
+            print(f"Generated {args.rows:,} rows, {size / 1e6:,.1f} MB in {time.perf_counter() - started:.1f} s")
 
         baseline = bare_load(csv_path, work / "bare.db")
         print(f"Baseline (bare csv-to-SQLite load): {baseline:.2f} s, {args.rows / baseline:,.0f} rows/s")
@@ -144,6 +159,7 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'app.db'}",
                "SEARCH_INDEX_DIR": str(work / "index"), "EVIDENCE_DIR": str(work / "evidence"),
                "AUDIT_KEY_FILE": str(work / "audit_key"), "APP_ENV": "development"}
+        env["BENCH_ROOT"] = str(args.root.resolve())
         if args.backend:
             env["SEARCH_BACKEND"] = args.backend
         flask(env, "db", "upgrade")
@@ -152,14 +168,23 @@ def main() -> None:
         engine = flask(env, "shell", stdin="print('ENGINE', app.config['SEARCH_BACKEND'])\n").stdout
         engine = next((line.split("ENGINE", 1)[1].strip() for line in engine.splitlines() if "ENGINE" in line), "?")
 
+        problems: list[str] = []
         command = ["import", "cfpb", str(csv_path), "--as", "bench-editor@example.org"]
         if args.no_index:
             command.append("--no-index")
         started = time.perf_counter()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = flask(env, *command)
         elapsed = time.perf_counter() - started
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(result.stdout.strip().splitlines()[0])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_mb = after.ru_maxrss / 1024
+        # CPU seconds of the import and its indexer: on a loaded machine a steadier measure than the clock.
+        cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+        print("\n".join(line for line in result.stdout.strip().splitlines() if not line.startswith("Rejected 0")))
+        # "Took m:ss (N rows/s); the search index caught up S s later.": the split between the import
+        # (csv to database, the indexer working alongside) and the index catching up after its last batch.
+        took = re.search(r"^Took (?:(\d+):)?(\d+):(\d+) .*?(?:caught up ([\d.]+) s later)?\.$", result.stdout, re.M)
+        caught_up = float(took.group(4)) if took and took.group(4) else None
 
         searchable = None
         if not args.no_index:
@@ -175,19 +200,32 @@ def main() -> None:
                 "print('CASES', db.session.scalar(select(func.count()).select_from(Case)))\n"
             )).stdout
             searchable = time.perf_counter() - started
-            print(" ".join(line.lstrip(">. ") for line in probe.splitlines() if "FOUND" in line or "CASES" in line))
+            found = " ".join(line.lstrip(">. ") for line in probe.splitlines() if "FOUND" in line or "CASES" in line)
+            print(found)
+            if not found.startswith("FOUND 1"):
+                problems.append(f"the last complaint is not found by search ({found or probe})")
         check = flask(env, "search", "check", check=False)
         print(f"flask search check: exit {check.returncode}: {check.stdout.strip().splitlines()[-1:] or ''}")
+        if check.returncode and not args.no_index:
+            problems.append(f"flask search check failed: {check.stdout.strip()} {check.stderr.strip()[-500:]}")
         verify = flask(env, "audit", "verify", check=False)
         print(f"flask audit verify: exit {verify.returncode}: {verify.stdout.strip().splitlines()[-1:] or ''}")
+        if verify.returncode:
+            problems.append("flask audit verify failed")
 
         rate = args.rows / elapsed
+        imported = elapsed - caught_up if caught_up is not None else None
         print()
-        print("| rows | engine | baseline | import | rows/s | ratio | peak RSS | searchable after |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| rows | engine | baseline | import, index updated | rows/s | ratio | of which import | "
+              "index catching up | CPU (import + indexer) | peak RSS | searchable after |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         print(f"| {args.rows:,} | {engine}{' (--no-index)' if args.no_index else ''} | {baseline:.2f} s | "
-              f"{elapsed:.1f} s | {rate:,.0f} | {elapsed / baseline:.1f}x | {peak_mb:,.0f} MB | "
+              f"{elapsed:.1f} s | {rate:,.0f} | {elapsed / baseline:.1f}x | "
+              f"{f'{imported:.1f} s ({args.rows / imported:,.0f} rows/s)' if imported else '-'} | "
+              f"{f'{caught_up:.1f} s' if caught_up is not None else '-'} | {cpu:.1f} s | {peak_mb:,.0f} MB | "
               f"{f'{searchable:.1f} s' if searchable is not None else '-'} |")
+        if problems:
+            raise SystemExit("NOT VALID: " + "; ".join(problems))
     finally:
         if args.keep:
             print(f"Kept {work}")

@@ -16,7 +16,13 @@ With --fault it then runs the workload again and kills a gunicorn worker with SI
 middle of uploads, restarts gunicorn, and checks the same consistency.
 
     .venv/bin/python bench/load.py [--cases 10000] [--clients 20] [--duration 60] [--workers 4] [--think 0] [--fault]
+        [--search-only] [--before DIR]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/loadbench --search-backend postgres]
+
+--search-only: every client only searches (capacity of the search page: searches per second).
+--before DIR: first serve another checkout of the app (`git archive HEAD | tar -x -C DIR`) on the same
+database, its index rebuilt by its own code, then this one: before and after in the same run. The
+web workers' memory (RSS, and its private part) is sampled at the end of each run.
 """
 import argparse
 import io
@@ -115,8 +121,8 @@ def prepare(env: dict, args) -> dict[str, list[str]]:
 
 
 class Server:
-    def __init__(self, env: dict, workers: int):
-        self.env, self.workers, self.port = env, workers, free_port()
+    def __init__(self, env: dict, workers: int, root: Path = ROOT):
+        self.env, self.workers, self.port, self.root = env, workers, free_port(), root
         self.process: subprocess.Popen | None = None
         self.indexer: subprocess.Popen | None = None
 
@@ -127,11 +133,11 @@ class Server:
     def start(self) -> None:
         # As make serve does (Procfile): the workers and the one process that writes the search index.
         self.indexer = subprocess.Popen([str(ROOT / ".venv/bin/flask"), "--app", "app", "search", "indexer"],
-                                        cwd=ROOT, env=self.env, stderr=subprocess.DEVNULL)
+                                        cwd=self.root, env=self.env, stderr=subprocess.DEVNULL)
         self.process = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
              "--timeout", "120", "--log-level", "warning", "app:app"],
-            cwd=ROOT, env=self.env)
+            cwd=self.root, env=self.env)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -146,6 +152,16 @@ class Server:
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         return [int(pid) for pid in children]
+
+    def memory(self) -> str:
+        """The web workers' memory now: RSS (private part in brackets; the rest is mostly the index's
+        shared memory-mapped files)."""
+        figures = []
+        for pid in self.worker_pids():
+            with open(f"/proc/{pid}/status") as status:
+                fields = dict(line.split(":", 1) for line in status)
+            figures.append((int(fields["VmRSS"].split()[0]) // 1024, int(fields["RssAnon"].split()[0]) // 1024))
+        return ", ".join(f"{rss} MB ({private} MB private)" for rss, private in figures)
 
     def stop(self) -> None:
         for process in (self.process, self.indexer):
@@ -278,6 +294,7 @@ def run_load(server: Server, visible: dict, args, weights: dict, kill_at: float 
         client.join()
     elapsed = time.perf_counter() - started
     report(results, elapsed)
+    print(f"Web workers' memory at the end: {server.memory()}")
     return results
 
 
@@ -333,18 +350,37 @@ def main() -> None:
                         help="seconds each user pauses between actions, on average (default: none)")
     parser.add_argument("--fault", action="store_true", help="then a run with a worker killed mid-upload")
     parser.add_argument("--database-url", help="default: a throw-away SQLite file (a PostgreSQL database here is emptied)")
-    parser.add_argument("--search-backend", default="whoosh", choices=["whoosh", "postgres"])
+    parser.add_argument("--search-backend", default="tantivy", choices=["tantivy", "whoosh", "postgres"])
+    parser.add_argument("--search-only", action="store_true", help="every client only searches")
+    parser.add_argument("--before", metavar="DIR", help="first measure the app checked out in DIR, same database")
     args = parser.parse_args()
+    weights = {"search": 1} if args.search_only else WEIGHTS
 
     work = Path(tempfile.mkdtemp(prefix="load-bench-"))
     env = server_environment(work, args)
     visible = prepare(env, args)
+    if args.before:
+        before = Path(args.before).resolve()
+        subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "app", "search", "reindex"], cwd=before, env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+        server = Server(env, args.workers, root=before)
+        server.start()
+        print(f"\n== Before ({before}): {args.clients} clients, {args.duration:.0f} s, gunicorn {args.workers} "
+              f"workers, {args.cases} cases, {os.cpu_count()} cores, think time {args.think:g} s"
+              f"{', searches only' if args.search_only else ''}")
+        try:
+            run_load(server, visible, args, weights)
+        finally:
+            server.stop()
+        subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "app", "search", "reindex"], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL)
     server = Server(env, args.workers)
     server.start()
     print(f"\n== Load: {args.clients} clients, {args.duration:.0f} s, gunicorn {args.workers} workers, "
-          f"{args.cases} cases, {os.cpu_count()} cores, think time {args.think:g} s")
+          f"{args.cases} cases, {os.cpu_count()} cores, think time {args.think:g} s"
+          f"{', searches only' if args.search_only else ''}")
     try:
-        run_load(server, visible, args, WEIGHTS)
+        run_load(server, visible, args, weights)
     finally:
         server.stop()
     consistent = check_consistency(env)

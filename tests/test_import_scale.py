@@ -1,7 +1,9 @@
-"""Imports at scale: batches committed one by one (Core bulk inserts), sequential references,
+"""Imports at scale: batches committed one by one (bulk inserts), sequential references,
 businesses resolved once, an audit event per batch, the index fed batch by batch; an import killed
-mid-way keeps whole batches and a second run finishes it; a bad header writes nothing."""
+mid-way (SIGKILL, Ctrl-C) keeps whole batches, the database and index consistent, and a second run
+finishes it; a bad header writes nothing."""
 import csv
+import fcntl
 import io
 import json
 import os
@@ -130,17 +132,80 @@ def test_a_fault_after_whole_batches_keeps_them_and_a_second_run_adds_the_rest(r
     assert audit.verify_chain().ok and count(SearchQueueEntry) == 0
 
 
+# What a killed import must leave: whole batches only (cases, timelines, tags, queue rows and the batch's
+# audit event together), each kept case in the index or still queued for it, an intact audit chain.
+CONSISTENCY = """
+import json
+from sqlalchemy import func, select
+from investigations.extensions import db
+from investigations.models import AuditEvent, Case, CaseTag, SearchQueueEntry, TimelineEntry
+from investigations.search import maintenance
+from investigations import audit
+def n(model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+batches = [json.loads(d) for d in db.session.scalars(select(AuditEvent.details).where(
+    AuditEvent.action == "import.cfpb.batch").order_by(AuditEvent.seq))]
+queued = set(db.session.scalars(select(SearchQueueEntry.case_id)))
+report = maintenance.check()
+print("STATE", json.dumps({
+    "cases": n(Case), "timeline": n(TimelineEntry), "cfpb_tags": n(CaseTag, CaseTag.name == "cfpb"),
+    "batched": sum(b["count"] for b in batches), "queued": len(queued),
+    "unqueued_missing": sorted(set(report.missing) - queued)[:10], "stale": report.stale[:10],
+    "orphaned": report.orphaned[:10], "chain": audit.verify_chain().ok}))
+"""
+
+
+def _stop_orphaned_indexer(index_dir: Path) -> None:
+    """The indexer the killed import started alongside outlives it (SIGKILL leaves it no way to stop its
+    child): stop it, by the process id it wrote to its lock file, once the test is done with it."""
+    lock = index_dir / "indexer.lock"
+    try:
+        pid = int(lock.read_text() or 0)
+    except (FileNotFoundError, ValueError):
+        return
+    if pid:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+    deadline = time.monotonic() + 120
+    with lock.open("a") as handle:  # its lock is released when it has finished the batch in hand and exited
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                time.sleep(0.05)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="runs the CLI on a SQLite file database of its own")
-def test_an_import_killed_mid_way_keeps_whole_batches_and_a_second_run_finishes_it(tmp_path):
+@pytest.mark.parametrize("how", ["sigkill", "ctrl-c"])
+def test_an_import_killed_mid_way_keeps_whole_batches_and_a_second_run_finishes_it(tmp_path, how):
+    """A real `flask import cfpb` in a subprocess, with the indexer it starts alongside (the default), stopped
+    once at least a batch is committed: by SIGKILL to the import process alone (kill -9, the OOM killer), or
+    by Ctrl-C (SIGINT to the terminal's whole process group: the import and its indexer)."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
            "SEARCH_INDEX_DIR": str(tmp_path / "index"), "EVIDENCE_DIR": str(tmp_path / "evidence"),
-           "AUDIT_KEY": "test-audit-key-0123456789abcdef0123456789", "SECRET_KEY": "test", "APP_ENV": "development"}
+           "AUDIT_KEY": "test-audit-key-0123456789abcdef0123456789", "SECRET_KEY": "test", "APP_ENV": "development",
+           "SEARCH_INDEXER": "separate", "SEARCH_SYNC": "1"}
     env.pop("TEST_DATABASE_URL", None)
     flask = [str(Path(sys.executable).parent / "flask"), "--app", "app"]
 
     def run(*args, stdin=None):
         return subprocess.run([*flask, *args], cwd=ROOT, env=env, input=stdin, text=True, capture_output=True,
-                              timeout=300)
+                              timeout=600)
+
+    script = tmp_path / "state.py"
+    script.write_text(CONSISTENCY, encoding="utf-8")
+
+    def state() -> dict:
+        result = run("shell", stdin=f"exec(open({str(script)!r}).read())\n")
+        line = next((line for line in result.stdout.splitlines() if "STATE " in line), None)
+        assert line, result.stdout + result.stderr
+        return json.loads(line.split("STATE ", 1)[1])
 
     assert run("db", "upgrade").returncode == 0
     assert run("users", "create", "eve@example.org", "--name", "Eve", "--role", "editor", "--password-stdin",
@@ -153,27 +218,54 @@ def test_an_import_killed_mid_way_keeps_whole_batches_and_a_second_run_finishes_
         with sqlite3.connect(tmp_path / "app.db", timeout=30) as connection:
             return connection.execute("SELECT count(*) FROM cases").fetchone()[0]
 
-    process = subprocess.Popen([*flask, "import", "cfpb", str(path), "--as", "eve@example.org"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 240
-    while cases() < batch and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    kept = cases()
-    assert 0 < kept < total, "the import was not interrupted mid-way"
-    assert kept % batch == 0  # only whole batches
-    with sqlite3.connect(tmp_path / "app.db") as connection:
-        references = [row[0] for row in connection.execute("SELECT reference FROM cases ORDER BY id")]
-        assert references == [f"C-{YEAR}-{n:05d}" for n in range(1, kept + 1)]
-        assert connection.execute("SELECT count(*) FROM timeline_entries").fetchone()[0] == kept
+    # Its output goes to files: pipes would stay open as long as the indexer it started (which inherits them).
+    out_file, err_file = tmp_path / "import.out", tmp_path / "import.err"
+    with out_file.open("w") as stdout, err_file.open("w") as stderr:
+        process = subprocess.Popen([*flask, "import", "cfpb", str(path), "--as", "eve@example.org"], cwd=ROOT,
+                                   env=env, stdout=stdout, stderr=stderr, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while cases() < batch and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        if how == "sigkill":
+            process.send_signal(signal.SIGKILL)
+        else:
+            os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=120)
+        out, err = out_file.read_text(), err_file.read_text()
+        if how == "sigkill":
+            assert process.returncode == -signal.SIGKILL
+        else:
+            assert process.returncode == 130, out + err
+            assert "Interrupted." in err and "were kept: import the file again to add the rest" in err
+        kept = cases()
+        assert 0 < kept < total, "the import was not interrupted mid-way"
+        assert kept % batch == 0  # only whole batches
+        with sqlite3.connect(tmp_path / "app.db") as connection:
+            references = [row[0] for row in connection.execute("SELECT reference FROM cases ORDER BY id")]
+            assert references == [f"C-{YEAR}-{n:05d}" for n in range(1, kept + 1)]
+            complaints = [row[0] for row in connection.execute("SELECT source_ref FROM cases ORDER BY id")]
+            assert complaints == [f"cfpb:{6_000_000 + n}" for n in range(kept)]  # the first rows of the file
+        if how == "sigkill":
+            _stop_orphaned_indexer(tmp_path / "index")
+        before = state()
+        assert before["timeline"] == before["cfpb_tags"] == before["batched"] == kept  # each batch whole
+        assert before["unqueued_missing"] == [] and before["stale"] == [] and before["orphaned"] == []
+        assert before["chain"]
 
-    again = run("import", "cfpb", str(path), "--as", "eve@example.org")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert f"Imported {total - kept:,} complaints" in again.stdout
-    assert f"Skipped {kept:,} already imported." in again.stdout
-    assert cases() == total
-    check = run("search", "check")
-    assert check.returncode == 0, check.stdout + check.stderr
-    verify = run("audit", "verify")
-    assert verify.returncode == 0 and "chain intact" in verify.stdout
+        again = run("import", "cfpb", str(path), "--as", "eve@example.org")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert f"Imported {total - kept:,} complaints" in again.stdout
+        assert f"Skipped {kept:,} already imported." in again.stdout
+        assert "the search index caught up" in again.stdout
+        after = state()
+        assert after == {"cases": total, "timeline": total, "cfpb_tags": total, "batched": total, "queued": 0,
+                         "unqueued_missing": [], "stale": [], "orphaned": [], "chain": True}
+        check = run("search", "check")
+        assert check.returncode == 0 and "OK: every case is in the index" in check.stdout, check.stdout + check.stderr
+        verify = run("audit", "verify")
+        assert verify.returncode == 0 and "chain intact" in verify.stdout
+    finally:
+        if process.poll() is None:
+            process.kill()
+        _stop_orphaned_indexer(tmp_path / "index")

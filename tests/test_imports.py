@@ -52,7 +52,7 @@ def search(client, q):
     response = client.get("/search", query_string={"q": q})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})"', page)), page
+    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})[?"]', page)), page
 
 
 def upload(client, url, content: bytes, name="complaints.csv", **extra):

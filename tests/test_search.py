@@ -36,7 +36,7 @@ def search(client, **params):
 
 
 def found(page: str) -> set[str]:
-    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})"', page))
+    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})[?"]', page))
 
 
 def count_line(page: str) -> int:
@@ -142,7 +142,7 @@ def test_facets_narrow_and_dates_and_sorting_work(corpus, login):
     assert found(search(eve, **{"q": "", "from": "2026-01-01", "to": "2026-02-28"})) == {corpus["gym"],
                                                                                          corpus["robacme"]}
     newest = search(eve, q="", sort="newest")
-    order = re.findall(r'href="/cases/(C-\d{4}-\d{5})"', newest)
+    order = re.findall(r'href="/cases/(C-\d{4}-\d{5})[?"]', newest)
     assert order.index(corpus["washer"]) < order.index(corpus["robacme"]) < order.index(corpus["dryer"])
 
 
@@ -394,9 +394,10 @@ def _fresh_titles(search_backend, backend) -> list[str]:
             return sorted(hit["title"] for hit in fresh.search(Every(), limit=None))
     import tantivy
 
+    # The tantivy index stores no text (pages read it from the database): compare the stored digests.
     fresh = tantivy.Index.open(str(backend.current_dir())).searcher()
     hits = fresh.search(tantivy.Query.all_query(), limit=100).hits
-    return sorted(fresh.doc(address).get_first("title") for _, address in hits)
+    return sorted(fresh.doc(address).get_first("digest") for _, address in hits)
 
 
 def _kept_titles(search_backend, backend) -> list[str]:
@@ -409,7 +410,7 @@ def _kept_titles(search_backend, backend) -> list[str]:
     import tantivy
 
     hits = kept.search(tantivy.Query.all_query(), limit=100).hits
-    return sorted(kept.doc(address).get_first("title") for _, address in hits)
+    return sorted(kept.doc(address).get_first("digest") for _, address in hits)
 
 
 def test_the_searcher_kept_open_sees_every_commit_as_a_fresh_one_would(tmp_path, search_backend):
@@ -422,7 +423,8 @@ def test_the_searcher_kept_open_sees_every_commit_as_a_fresh_one_would(tmp_path,
         if number % 9 == 8:
             backend.write([], deleted_ids=[number % 7])
         else:
-            backend.write([{**A_DOCUMENT, "id": str(number % 7), "title": f"kettle {number}"}])
+            backend.write([{**A_DOCUMENT, "id": str(number % 7), "title": f"kettle {number}",
+                            "digest": f"kettle {number}"}])
         assert _kept_titles(search_backend, backend) == _fresh_titles(search_backend, backend), number
 
 
@@ -504,3 +506,20 @@ def test_several_values_of_one_facet_find_any_of_them(corpus, users):
     assert {hit.reference for hit in both.hits} == {corpus["gym"], corpus["dryer"]} and both.total == 2
     one = backend.search(SearchRequest(text="", filters={"category": ["billing"]}), users["eve"])
     assert [hit.reference for hit in one.hits] == [corpus["gym"]]
+
+
+def test_snippets_are_cut_from_the_texts_the_index_was_given(corpus, login):
+    """The tantivy index stores no text: a page reads its hits' texts from the database
+    (snippet_texts), which must be what their documents held, notes, evidence and aliases included."""
+    from investigations.search.documents import case_documents, snippet_texts
+
+    rita = login("rita")
+    rita.post(f"/cases/{corpus['washer']}/notes", data={"kind": "call", "body": "Store manager promised a call back"})
+    ids = list(db.session.scalars(select(Case.id)))
+    documents = {int(doc["id"]): doc for doc in case_documents(db.session, ids)}
+    texts = snippet_texts(db.session, ids)
+    assert texts.keys() == documents.keys() and len(texts) == 4
+    for case_id, text in texts.items():
+        assert text == {name: documents[case_id][name] for name in text}
+    washer = db.session.scalar(select(Case.id).where(Case.reference == corpus["washer"]))
+    assert "promised a call back" in texts[washer]["notes"]

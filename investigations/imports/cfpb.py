@@ -5,6 +5,7 @@ Three layouts are read: the 18 columns below, the older 19 with a trailing "Even
 current 16 without "Consumer consent provided?" and "Consumer disputed?".
 """
 from collections.abc import Callable
+from functools import lru_cache
 from typing import BinaryIO
 
 from ..businesses.naming import slugify
@@ -45,6 +46,7 @@ FINANCIAL_WORDS = ("mortgage", "credit", "loan", "bank", "account", "money trans
                    "financial")
 
 
+@lru_cache(maxsize=4096)
 def category_for(product: str) -> str:
     """The case category of a CFPB product."""
     product = product.casefold()
@@ -57,6 +59,7 @@ def category_for(product: str) -> str:
     return "other"
 
 
+@lru_cache(maxsize=4096)
 def product_tag(product: str) -> str | None:
     if not product.strip():
         return None
@@ -99,9 +102,10 @@ class CfpbMapper:
             raise RowRejected(f"has {len(values)} fields where the header has {self.width} "
                               f"(a comma or quote out of place?)")
 
+        fields = {name: values[index].strip() for name, index in self.columns.items()}
+
         def get(name: str) -> str:
-            index = self.columns.get(name)
-            return values[index].strip() if index is not None else ""
+            return fields.get(name, "")  # a column the file does not have reads as empty
 
         problems: list[str] = []
         complaint_id = get("Complaint ID")

@@ -4,6 +4,7 @@ import sys
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 
 import click
@@ -65,8 +66,12 @@ def _open_csv(path: str):
 
 
 class _Progress:
-    """One line on stderr: how much of the file is read, rows, rows per second and the time left.
-    Redrawn at most 4 times a second on a terminal; in a log (not a terminal), a line every 30 s."""
+    """One line on stderr: how much of the file is read, rows, rows per second, the time left and, with
+    the indexer alongside, how far the search index is behind; then, while the index catches up, the
+    cases still to index, their rate and the time left. Redrawn at most 4 times a second on a terminal;
+    in a log (not a terminal), a line every 30 s."""
+
+    QUEUE_EVERY = 2.0  # seconds between two counts of the index's backlog
 
     def __init__(self):
         self.size = 0
@@ -74,6 +79,9 @@ class _Progress:
         self.shown = 0.0
         self.tty = sys.stderr.isatty()
         self.drawn = False
+        self.backlog: Callable[[], int] | None = None  # the search queue's length, when an indexer runs alongside
+        self.behind = 0
+        self.counted = 0.0
 
     def __call__(self, report: ImportReport, read: int) -> None:
         now = time.monotonic()
@@ -86,7 +94,19 @@ class _Progress:
         if self.size and read:
             left = elapsed * max(self.size - read, 0) / read
             line = (f"Importing {min(read / self.size, 1):4.0%}  {report.rows:,} rows, {rate:,.0f} rows/s, "
-                    f"{int(left) // 60}:{int(left) % 60:02d} left")
+                    f"{_duration(left)} left")
+        if self.backlog is not None:
+            if now - self.counted >= self.QUEUE_EVERY:
+                self.counted = now
+                try:
+                    self.behind = self.backlog()
+                except Exception:  # a count that fails is no reason to stop the import
+                    self.behind = 0
+            if self.behind:
+                line += f"; search index {self.behind:,} cases behind"
+        self._show(line, elapsed)
+
+    def _show(self, line: str, elapsed: float) -> None:
         if self.tty:
             click.echo(f"\r{line}\x1b[K", nl=False, err=True)
             self.drawn = True
@@ -96,16 +116,23 @@ class _Progress:
     def indexing(self, report: ImportReport):
         """A progress function for the wait until the indexer has taken the imported cases."""
         started = time.monotonic()
+        first: list[int] = []
+        self.shown = 0.0
 
         def show(left: int) -> None:
             now = time.monotonic()
-            if now - self.shown < 0.25:
+            if not first:
+                first.append(left)
+            if now - self.shown < (0.25 if self.tty else 30):
                 return
             self.shown = now
-            line = f"Indexing: {left:,} cases still to index ({now - started:.0f} s)"
-            if self.tty:
-                click.echo(f"\r{line}\x1b[K", nl=False, err=True)
-                self.drawn = True
+            waited = now - started
+            line = f"Indexing: {left:,} cases still to index"
+            done = first[0] - left
+            if done > 0 and waited > 1:
+                rate = done / waited
+                line += f", {rate:,.0f} cases/s, {_duration(left / rate)} left"
+            self._show(line, waited)
 
         return show
 
@@ -113,6 +140,13 @@ class _Progress:
         if self.drawn:
             click.echo("\r\x1b[K", nl=False, err=True)
             self.drawn = False
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _index_notes(report: ImportReport, no_index: bool) -> None:
@@ -133,7 +167,10 @@ def _run(path: str, no_index: bool, do_import):
     progress = _Progress()
     feeds_indexer = not no_index and not writes_inline()
     app = current_app._get_current_object()
+    caught_up = None
     with indexer_alongside(app) if feeds_indexer else nullcontext(None) as drain:
+        if drain is not None:
+            progress.backlog = lambda: queue_length(app)
         try:
             with _open_csv(path) as (stream, name, size):
                 progress.size = size
@@ -142,13 +179,19 @@ def _run(path: str, no_index: bool, do_import):
             _stopped(error, progress, no_index)
         progress.done()
         commit_import(report)
+        imported_in = time.monotonic() - progress.started
         if drain is not None and report.imported:
             waiting = progress.indexing(report)
-            if not drain(waiting):
+            if drain(waiting):
+                caught_up = time.monotonic() - progress.started - imported_in
+            else:
                 report.index_pending = queue_length(app)
             progress.done()
     for line in report.summary_lines():
         click.echo(line)
+    if report.imported:
+        click.echo(f"Took {_duration(imported_in)} ({report.rows / max(imported_in, 1e-6):,.0f} rows/s)"
+                   + (f"; the search index caught up {caught_up:.1f} s later." if caught_up is not None else "."))
     _index_notes(report, no_index)
 
 

@@ -96,6 +96,7 @@ class GenericMapper:
         self.file_name = file_name
         self.columns: dict[str, int] = {}
         self.header: list[str] = []
+        self.header_of: dict[str, str] = {}  # target -> the name of its column
 
     def bind(self, header: list[str]) -> None:
         self.header = header
@@ -116,6 +117,7 @@ class GenericMapper:
         if absent:
             raise ImportAborted(f"The file has no column {', '.join(absent)}. Its columns are: "
                                 + ", ".join(f"“{name}”" for name in header) + ".")
+        self.header_of = {target: header[index] for target, index in self.columns.items()}
 
     def audit_details(self) -> dict:
         return {"mapping": {target: self.header[index] for target, index in self.columns.items()}}
@@ -130,7 +132,7 @@ class GenericMapper:
             return values[index].strip() if index is not None else ""
 
         problems: list[str] = []
-        header_of = {target: self.header[index] for target, index in self.columns.items()}
+        header_of = self.header_of
         title, narrative = get("title"), get("narrative")
         if not title:
             problems.append(f"missing title (column “{header_of['title']}”)")

@@ -7,24 +7,26 @@ and an audit event, then handed to the search index. A file whose header or firs
 writes nothing; a fault further on keeps the batches committed before it (the report says how far
 it got) and a second run skips them. Memory stays flat: one batch, the business map, and counts.
 """
+import gc
 import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import BinaryIO, Protocol
 
 from flask import current_app
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..businesses.naming import normalize_business_name
-from ..businesses.services import find_or_create_business
-from ..database import increment_row
+from ..businesses.naming import normalize_business_name, slugify
+from ..businesses.queries import follow_merges
+from ..database import increment_row, insert_if_absent
 from ..extensions import db
 from ..models import Business, BusinessAlias, Case, CaseTag, SearchQueueEntry, TimelineEntry, User, utcnow
 from ..models.cases import PUBLIC_KINDS, CaseReferenceCounter, Status, TimelineKind
@@ -37,6 +39,7 @@ BATCH_SIZE = 2000  # rows per transaction: a batch is committed, audited and ind
 TITLE_MAX = 200
 NAME_MAX = 200
 SOURCE_REF_MAX = 80
+GC_THRESHOLD = 50_000  # allocations between two collections of the youngest generation during a run
 
 
 class RowRejected(ValueError):
@@ -117,13 +120,19 @@ def required_date(text: str, column: str, problems: list[str], us_dates: bool = 
     return value
 
 
+@lru_cache(maxsize=65536)
+def normalized_name(name: str) -> str:
+    """normalize_business_name, remembered: a file names the same few thousand companies again and again."""
+    return normalize_business_name(name)
+
+
 def check_business_name(name: str, column: str, problems: list[str]) -> str:
     name = " ".join(name.split())
     if not name:
         problems.append(f"missing {column}")
     elif len(name) > NAME_MAX:
         problems.append(f"{column} is longer than {NAME_MAX} characters")
-    elif not normalize_business_name(name):
+    elif not normalized_name(name):
         problems.append(f"{column} \"{shorten(name)}\" has no letters or digits")
     return name
 
@@ -183,9 +192,55 @@ def _business_map() -> dict[str, int]:
     return names
 
 
-def _insert_ignoring_duplicates(table, key: list[str]):
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=key)
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def bulk_insert(connection: Connection, table: Table, columns: list[str], rows: list[tuple],
+                same: dict | None = None, suffix: str = "") -> None:
+    """INSERT the rows (tuples of `columns`' values; `same`: the values every row shares) as one plain
+    executemany of prepared tuples, without SQLAlchemy's per-row parameter handling (a third of an
+    import's time). Values go through the column types' bind processors as SQLAlchemy would (dates and
+    booleans on SQLite), the shared ones once; columns left out get their Python-side default, evaluated
+    once for the statement, or the server's. `suffix` is added to the statement (ON CONFLICT …)."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    placeholder = _PLACEHOLDERS.get(dialect.paramstyle)
+    same = dict(same or {})
+    for column in table.columns:
+        if column.key not in same and column.key not in columns and column.default is not None \
+                and not column.primary_key:
+            default = column.default
+            if default.is_scalar:
+                same[column.key] = default.arg
+            elif default.is_callable:
+                same[column.key] = default.arg(None)
+            else:  # a sequence or SQL expression: let SQLAlchemy apply it
+                placeholder = None
+    if placeholder is None:
+        connection.execute(insert(table), [{**dict(zip(columns, row, strict=True)), **same} for row in rows])
+        return
+
+    def processor(key: str):
+        return table.c[key].type._cached_bind_processor(dialect)
+
+    shared = tuple(process(value) if (process := processor(key)) else value for key, value in same.items())
+    processed = [(index, process) for index, key in enumerate(columns) if (process := processor(key))]
+    if processed:
+        def prepare(row: tuple) -> tuple:
+            values = list(row)
+            for index, process in processed:
+                values[index] = process(values[index])
+            return (*values, *shared)
+        parameters = [prepare(row) for row in rows]
+    else:
+        parameters = [(*row, *shared) for row in rows]
+    quote = dialect.identifier_preparer.quote
+    names = [*columns, *same]
+    statement = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+                 f"({', '.join(quote(table.c[name].name) for name in names)}) "
+                 f"VALUES ({', '.join([placeholder] * len(names))}){suffix}")
+    connection.exec_driver_sql(statement, parameters)
 
 
 class _Indexer:
@@ -236,6 +291,7 @@ class _Run:
         self.report = report
         self.business_ids = _business_map()  # normalized name -> id, loaded once; new ones added per batch
         self.by_name: dict[str, int] = {}  # the names as written in the file -> id
+        self.tags_of: dict[tuple, list[str]] = {}
         self.batch: list[NewCase] = []
         self.line = 0  # the line of the last row added
         self.currency = current_app.config["DEFAULT_CURRENCY"]
@@ -265,26 +321,23 @@ class _Run:
         if not rows:
             self.report.committed_line = line
             return
+        self._add_businesses(rows)
         business_ids = [self.business_id(row.business_name) for row in rows]
         references = reserve_references(date.today().year, len(rows))
         now = utcnow()
         author_id = self.author.id
         session = db.session
+        connection = session.connection()
+        # Plain executemany of prepared tuples (bulk_insert): RETURNING would go row by row on SQLite.
         try:
-            session.execute(
-                insert(Case.__table__),  # a plain executemany: RETURNING would go row by row on SQLite
-                [{
-                    "reference": reference, "business_id": business_id, "created_by_id": author_id,
-                    "assigned_to_id": None, "status": Status.NEW.value, "source_ref": row.source_ref,
-                    "title": truncate(row.title, TITLE_MAX), "narrative": row.narrative, "category": row.category,
-                    "complainant_name": row.complainant_name, "complainant_email": row.complainant_email,
-                    "complainant_phone": row.complainant_phone, "complainant_address": row.complainant_address,
-                    "consent_to_publish": row.consent_to_publish, "amount_in_dispute": row.amount_in_dispute,
-                    "currency": self.currency, "date_received": row.date_received, "received_via": "import",
-                    "business_response": row.business_response, "response_requested_on": row.response_requested_on,
-                    "response_received_on": row.response_received_on, "created_at": now, "updated_at": now,
-                } for row, reference, business_id in zip(rows, references, business_ids, strict=True)],
-            )
+            bulk_insert(connection, Case.__table__, _CASE_COLUMNS, [(
+                reference, business_id, row.source_ref, truncate(row.title, TITLE_MAX), row.narrative, row.category,
+                row.complainant_name, row.complainant_email, row.complainant_phone, row.complainant_address,
+                row.consent_to_publish, row.amount_in_dispute, row.date_received, row.business_response,
+                row.response_requested_on, row.response_received_on,
+            ) for row, reference, business_id in zip(rows, references, business_ids, strict=True)], same={
+                "created_by_id": author_id, "assigned_to_id": None, "status": Status.NEW.value,
+                "currency": self.currency, "received_via": "import", "created_at": now, "updated_at": now})
         except IntegrityError as error:
             if "source_ref" in str(error.orig):  # another import filed the same complaint a moment ago
                 raise ImportAborted("Another import added some of the same complaints at the same time. "
@@ -292,18 +345,17 @@ class _Run:
             raise
         id_of = dict(session.execute(select(Case.reference, Case.id).where(Case.reference.in_(references))).all())
         ids = [id_of[reference] for reference in references]
-        internal = TimelineKind.CREATED not in PUBLIC_KINDS
-        session.execute(insert(TimelineEntry.__table__), [
-            {"case_id": case_id, "author_id": author_id, "kind": TimelineKind.CREATED.value, "body": row.timeline_body,
-             "internal": internal, "occurred_at": now, "created_at": now, "origin_case_id": None}
-            for case_id, row in zip(ids, rows, strict=True)])
-        tags = [{"case_id": case_id, "name": name} for case_id, row in zip(ids, rows, strict=True) for name in tag_names(row.tags)]
-        if tags:
-            session.execute(insert(CaseTag.__table__), tags)
+        bulk_insert(connection, TimelineEntry.__table__, ["case_id", "body"], [
+            (case_id, row.timeline_body) for case_id, row in zip(ids, rows, strict=True)], same={
+            "author_id": author_id, "kind": TimelineKind.CREATED.value, "internal": TimelineKind.CREATED not in PUBLIC_KINDS,
+            "occurred_at": now, "created_at": now, "origin_case_id": None})
+        bulk_insert(connection, CaseTag.__table__, ["case_id", "name"], [
+            (case_id, name) for case_id, row in zip(ids, rows, strict=True) for name in self.tag_names(row.tags)])
         # What the after-flush hook of search/sync.py does for ORM changes (it does not see Core inserts):
         # queued in the same transaction, so a batch committed but not yet indexed is never lost.
-        session.execute(_insert_ignoring_duplicates(SearchQueueEntry.__table__, ["case_id"]),
-                        [{"case_id": case_id, "queued_at": now} for case_id in ids])
+        bulk_insert(connection, SearchQueueEntry.__table__, ["case_id"], [(case_id,) for case_id in ids],
+                    same={"queued_at": now}, suffix=" ON CONFLICT (case_id) DO NOTHING")
+        # One event for the batch: its references are consecutive, so first and last name every case it filed.
         audit.record(f"import.{self.report.kind}.batch", None, actor=self.author, file=self.report.file_name,
                      first=references[0], last=references[-1], count=len(ids))
         session.info.pop(QUEUE_KEY, None)
@@ -312,6 +364,16 @@ class _Run:
         self.report.committed_line = line
         if self.indexer:
             self.indexer.submit(ids)
+
+    def tag_names(self, names: list[str]) -> list[str]:
+        """tag_names, remembered for the few combinations a file repeats."""
+        key = tuple(names)
+        cleaned = self.tags_of.get(key)
+        if cleaned is None:
+            cleaned = tag_names(names)
+            if len(self.tags_of) < 10_000:
+                self.tags_of[key] = cleaned
+        return cleaned
 
     def _new_rows(self, batch: list[NewCase]) -> list[NewCase]:
         """The rows whose complaint was not imported before (committed batches included) nor earlier in the batch."""
@@ -329,18 +391,89 @@ class _Run:
             rows.append(row)
         return rows
 
+    def _add_businesses(self, rows: list[NewCase]) -> None:
+        """Find or create, a few statements for the whole batch, the businesses of names the map does not
+        know: as find_or_create_business does one by one (a name or alias another user added since the run
+        began is found, merges followed; a new business gets a unique slug and a business.create event)."""
+        wanted: dict[str, str] = {}  # normalized -> the name as first written in the batch
+        for row in rows:
+            name = row.business_name
+            if name not in self.by_name:
+                key = normalized_name(name)
+                if key not in self.business_ids:
+                    wanted.setdefault(key, name)
+        if not wanted:
+            return
+        self._look_up(list(wanted))
+        missing = {key: name for key, name in wanted.items() if key not in self.business_ids}
+        if not missing:
+            return
+        session = db.session
+        connection = session.connection()
+        table = Business.__table__
+        taken = set(session.scalars(select(Business.slug).where(Business.slug.in_(
+            {slugify(name) for name in missing.values()}))))
+        now = utcnow()
+        created = []
+        for key, name in missing.items():
+            base = slugify(name)
+            slug, n = base, 2
+            while slug in taken or (slug != base and session.scalar(select(Business.id).where(Business.slug == slug))):
+                slug, n = f"{base}-{n}", n + 1
+            taken.add(slug)
+            values = {"name": name, "normalized_name": key, "slug": slug, "created_at": now, "updated_at": now}
+            if connection.execute(insert_if_absent(connection, table, values, ["normalized_name"])).rowcount:
+                created.append(key)
+        self._look_up(list(missing))  # the new ones, and any another user added a moment ago
+        if created:
+            for business in session.scalars(select(Business).where(Business.normalized_name.in_(created))
+                                            .order_by(Business.id)):
+                audit.record("business.create", business, name=business.name)
+            self.report.businesses_created += len(created)
+
+    def _look_up(self, keys: list[str]) -> None:
+        """Add to the map those of these normalized names that are a business's name or alias."""
+        session = db.session
+        found = {key: (business_id, merged) for key, business_id, merged in session.execute(
+            select(Business.normalized_name, Business.id, Business.merged_into_id)
+            .where(Business.normalized_name.in_(keys)))}
+        for key, business_id in session.execute(select(BusinessAlias.normalized_name, BusinessAlias.business_id)
+                                                .where(BusinessAlias.normalized_name.in_(keys))):
+            found.setdefault(key, (business_id, True))
+        for key, (business_id, merged) in found.items():
+            if merged:
+                business_id = follow_merges(session.get(Business, business_id)).id
+            self.business_ids[key] = business_id
+
     def business_id(self, name: str) -> int:
         business_id = self.by_name.get(name)  # the same spelling again: no normalizing
         if business_id is None:
-            key = normalize_business_name(name)
-            business_id = self.business_ids.get(key)
-            if business_id is None:
-                business, created = find_or_create_business(name)
-                business_id = self.business_ids[key] = business.id
-                self.report.businesses_created += int(created)
+            business_id = self.business_ids[normalized_name(name)]  # _add_businesses found or made it
             if len(self.by_name) < 100_000:
                 self.by_name[name] = business_id
         return business_id
+
+
+_CASE_COLUMNS = [
+    "reference", "business_id", "source_ref", "title", "narrative", "category", "complainant_name",
+    "complainant_email", "complainant_phone", "complainant_address", "consent_to_publish", "amount_in_dispute",
+    "date_received", "business_response", "response_requested_on", "response_received_on",
+]
+
+
+@contextmanager
+def _fewer_collections():
+    """The run allocates a batch of rows after another, few of them in reference cycles: the garbage
+    collector, at its default thresholds, spent a third of the import's time walking them and the app's
+    own objects. Those are set aside (gc.freeze) and the youngest generation collected less often."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], GC_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def run_import(stream: BinaryIO, mapper: Mapper, author: User, report: ImportReport,
@@ -356,7 +489,7 @@ def run_import(stream: BinaryIO, mapper: Mapper, author: User, report: ImportRep
         raise ImportAborted(f"{author.email} is a reporter: imports are filed by editors or admins.")
     report.started = time.monotonic()
     on_bytes = (lambda read: progress(report, read)) if progress else None
-    with CsvFile(stream, on_bytes) as csv_file:
+    with _fewer_collections(), CsvFile(stream, on_bytes) as csv_file:
         mapper.bind(csv_file.header)
         run = _Run(mapper, author, report)
         try:

@@ -145,7 +145,7 @@ class CsvFile:
         with self._translating_errors():
             for values in self._reader:
                 line, self._last_line = self._last_line + 1, self._reader.line_num
-                if any(value.strip() for value in values):
+                if values and (values[0].strip() or any(value.strip() for value in values)):
                     yield line, values
             self._text.read()  # past the last row, so the hash covers the whole file
 

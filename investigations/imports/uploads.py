@@ -8,15 +8,13 @@ import os
 import re
 import secrets
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import current_app
-
 from ..evidence.services import display_name
 from ..models import User
+from ..storage import import_staging_store
 
 MAX_AGE_SECONDS = 24 * 60 * 60
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -31,7 +29,7 @@ class StoredUpload:
 
 
 def upload_dir() -> Path:
-    return Path(current_app.config["INSTANCE_DIR"]) / "imports"
+    return import_staging_store().root
 
 
 def _paths(token: str) -> tuple[Path, Path]:
@@ -98,16 +96,4 @@ def remove_upload(token: str) -> None:
 
 def remove_expired(now: float | None = None) -> int:
     """Remove uploads older than a day (an import that was never finished); return how many files went."""
-    directory = upload_dir()
-    if not directory.is_dir():
-        return 0
-    cutoff = (now or time.time()) - MAX_AGE_SECONDS
-    removed = 0
-    for path in directory.iterdir():
-        try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:  # removed by another worker meanwhile
-            continue
-    return removed
+    return import_staging_store().remove_older_than(MAX_AGE_SECONDS, now)

@@ -33,17 +33,11 @@ TSVECTOR_OR_TEXT = Text().with_variant(TSVECTOR(), "postgresql")
 
 
 class SearchDocument(db.Model):
-    """A case's search document for the PostgreSQL backend (SEARCH_BACKEND=postgres): the text,
-    the facet values and a weighted tsvector with a GIN index. Unused by the other backends.
-
-    The GIN index has no pending list (fastupdate off): with one, every search scanned up to 4 MB
-    of unsorted entries and the planner, costing that, read every document instead. `tsv_head` is
-    the title and business alone (small, stored in the row): a large match set is ranked on it
-    first, and only the best of those on the whole document."""
+    """A case's search document for the PostgreSQL backend (SEARCH_BACKEND=postgres): the text the
+    snippets are made from and the facet values. What searches match on is in SearchTerms, one row
+    each. Unused by the other backends."""
 
     __tablename__ = "search_documents"
-    __table_args__ = (Index("ix_search_documents_tsv", "tsv", postgresql_using="gin",
-                            postgresql_with={"fastupdate": "off"}),)
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True,
                                          autoincrement=False)
@@ -65,8 +59,49 @@ class SearchDocument(db.Model):
     created_by: Mapped[str] = mapped_column(String(20))
     assigned_to: Mapped[str] = mapped_column(String(20))
     digest: Mapped[str] = mapped_column(String(40))
-    tsv: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)
+
+
+class SearchTerms(db.Model):
+    """What the PostgreSQL backend's searches match, count and sort on, one narrow row per search
+    document (migration 0015): the weighted tsvector with a GIN index, the pairs of adjacent words,
+    the facet values, dates, owners and the few short texts that field searches (business:, tag:,
+    ref:) read. Counts and facets read a match's row here, about 25 to a page, not its document's
+    (one or two a page, the narrative stored in the row).
+
+    On PostgreSQL the tsvector is stored out of the row (STORAGE EXTERNAL, toast_tuple_target 128,
+    set by the migration): it is read only to check a phrase or rank the page's candidates. The
+    GIN indexes have no pending list (fastupdate off): with one, every search scanned up to 4 MB of
+    unsorted entries and the planner, costing that, read every document instead. `tsv_head` is
+    the title and business alone (small, kept in the row): a large match set is ranked on it first,
+    and only the best of those on the whole document. `tsv_pairs` holds each two words found next
+    to each other in `tsv`, as a 16-bit hash of "refund polici" (see PAIRS in postgres_backend.py):
+    a phrase is looked up there first, so only the documents with its words side by side (and the
+    few whose pairs share its hashes) have their positions checked."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (Index("ix_search_terms_tsv", "tsv", postgresql_using="gin", postgresql_with={"fastupdate": "off"}),
+                      Index("ix_search_terms_tsv_pairs", "tsv_pairs", postgresql_using="gin",
+                            postgresql_with={"fastupdate": "off"}),
+                      Index("ix_search_terms_created_by", "created_by"),
+                      Index("ix_search_terms_assigned_to", "assigned_to"))
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("search_documents.case_id", ondelete="CASCADE"),
+                                         primary_key=True, autoincrement=False)
+    reference: Mapped[str] = mapped_column(String(20))
+    business: Mapped[str] = mapped_column(Text)
+    tag: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(30))
+    business_id: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(120))
+    year: Mapped[str] = mapped_column(String(4))
+    received: Mapped[datetime]
+    created: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(20))
+    assigned_to: Mapped[str] = mapped_column(String(20))
     tsv_head: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)
+    tsv: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)
+    tsv_pairs: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)
 
 
 class SearchWord(db.Model):

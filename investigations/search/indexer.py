@@ -21,6 +21,7 @@ from flask import Flask
 
 IDLE_SECONDS = 0.1  # how often an idle indexer looks at the queue
 BATCH = 2000
+HOLD_WRITER_SECONDS = 5.0  # the longest the indexer keeps the index's writer from other processes
 
 
 class IndexerAlreadyRunning(RuntimeError):
@@ -47,21 +48,40 @@ def indexer_lock(index_dir: str):
 def run_indexer(app: Flask, stop: threading.Event, on_batch: Callable[[int], None] | None = None,
                 idle_seconds: float = IDLE_SECONDS) -> None:
     """Apply the queue to the index until `stop` is set."""
+    from . import get_backend
     from .sync import process_queue
 
+    with app.app_context():
+        backend = get_backend()
+    # An engine with a writer of its own (tantivy) keeps it open while the queue has work: a commit
+    # then never waits for the merges of the one before, which run on meanwhile. It lets go as soon
+    # as the queue is empty, or after HOLD_WRITER_SECONDS, so that another process may write.
+    holds = hasattr(backend, "release_writer")
+    held_since = None
     with indexer_lock(app.config["SEARCH_INDEX_DIR"]):
-        while not stop.is_set():
-            try:
-                with app.app_context():
-                    done = process_queue(limit=BATCH)
-            except Exception:  # the database or the index is down for a moment: try again shortly
-                app.logger.exception("The indexer could not apply the queue; retrying")
-                done = 0
-                stop.wait(1.0)
-            if done and on_batch:
-                on_batch(done)
-            if not done:
-                stop.wait(idle_seconds)
+        try:
+            while not stop.is_set():
+                if holds:
+                    backend.keep_writer = True
+                    held_since = held_since or time.monotonic()
+                try:
+                    with app.app_context():
+                        done = process_queue(limit=BATCH)
+                except Exception:  # the database or the index is down for a moment: try again shortly
+                    app.logger.exception("The indexer could not apply the queue; retrying")
+                    done = 0
+                    stop.wait(1.0)
+                if holds and (not done or time.monotonic() - held_since > HOLD_WRITER_SECONDS):
+                    backend.keep_writer, held_since = False, None
+                    backend.release_writer()
+                if done and on_batch:
+                    on_batch(done)
+                if not done:
+                    stop.wait(idle_seconds)
+        finally:
+            if holds:
+                backend.keep_writer = False
+                backend.release_writer()
 
 
 def wait_until_indexed(app: Flask, timeout: float = 10.0) -> bool:

@@ -5,8 +5,9 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..database import insert_if_absent
 from ..extensions import db
-from ..models import Case, Evidence, TimelineEntry, utcnow
+from ..models import Case, Evidence, SearchQueueEntry, TimelineEntry, utcnow
 from . import get_backend
 from .documents import case_documents
 
@@ -36,8 +37,19 @@ def reindex(progress=None) -> int:
     with Session(db.engine) as session:
         late = changed_since(session, started)
         if late:
-            backend.write(list(case_documents(session, late)))
+            try:
+                backend.write(list(case_documents(session, late)))
+            except TimeoutError:  # the indexer is busy writing: it will write them, from the queue
+                queue(session, late)
     return count
+
+
+def queue(session: Session, case_ids) -> None:
+    """Leave these cases to the indexer (the search queue), as a commit does."""
+    connection = session.connection()
+    for case_id in case_ids:
+        connection.execute(insert_if_absent(connection, SearchQueueEntry.__table__, {"case_id": case_id}, ["case_id"]))
+    session.commit()
 
 
 @dataclass

@@ -4,43 +4,65 @@ people type, ts_headline for snippets, GROUP BY for facets, and the index's own 
 (the search_words table) for "Did you mean". Same requests and results as the other backends.
 
 Where the time goes, and what keeps it short at 100,000 cases:
-- Every match is read from the GIN index (no pending list: see SearchDocument), never by reading
-  every document; the counts and facets read only the matching rows' small columns.
-- Ranking decompresses each match's whole tsvector: a match set larger than FULL_RANK_LIMIT is
-  ranked on the title and business first (tsv_head, in the row), and the best RANK_CANDIDATES of
-  those on the whole document.
+- Searches match, count, facet and sort on search_terms (SearchTerms), a narrow row per case
+  (facets, dates, owners, ~25 rows a page) with the tsvector stored out of the row; the texts
+  for snippets stay in search_documents and are read for the page's hits only. Every match is
+  found in the GIN index, never by reading every row's tsvector: inside a search sequential scans
+  are off (the planner does not count reading a tsvector from TOAST) and so is JIT.
+- A phrase's positions are read only for documents that have its words side by side: the GIN
+  index on tsv_pairs (the adjacent words of each document) is asked first.
+- Ranking reads each match's whole tsvector: a match set larger than FULL_RANK_LIMIT is ranked on
+  the title and business first (tsv_head, in the row), and the best RANK_CANDIDATES of those on
+  the whole document.
 - The shared flow's count-only searches (spelling, the emptying word) are a count(*), and the
   facets of chosen values one GROUP BY each; snippets are made for the page's hits only.
 """
 import difflib
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, delete, func, literal_column, or_, select, text, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, and_, cast, delete, func, literal, literal_column, or_, select, text, tuple_
+from sqlalchemy.dialects.postgresql import TSQUERY, insert
 
 from ..extensions import db
 from ..models import SearchDocument
-from ..models.search import SearchWord
+from ..models.search import SearchTerms, SearchWord
 from .models import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults, read_query
 
 FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|tag|tags|ref|reference):("[^"]*"|\S+)', re.IGNORECASE)
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
                   "business": "Business"}
 START, STOP = "\x01", "\x02"  # ts_headline markers, replaced after escaping
-TSV = text(
-    "setweight(to_tsvector('english', coalesce(:t_title, '') || ' ' || coalesce(:t_business, '')), 'A') || "
-    "setweight(to_tsvector('english', coalesce(:t_narrative, '')), 'B') || "
-    "setweight(to_tsvector('english', coalesce(:t_notes, '') || ' ' || coalesce(:t_evidence, '')), 'C') || "
-    "to_tsvector('simple', coalesce(:t_complainant, '') || ' ' || coalesce(:t_reference, '') || ' ' || "
-    "replace(coalesce(:t_tag, ''), ',', ' '))"
+TSV = (
+    "setweight(to_tsvector('english', coalesce(:title, '') || ' ' || coalesce(:business, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(:narrative, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce(:notes, '') || ' ' || coalesce(:evidence, '')), 'C') || "
+    "to_tsvector('simple', coalesce(:complainant, '') || ' ' || coalesce(:reference, '') || ' ' || "
+    "replace(coalesce(:tag, ''), ',', ' '))"
 )
-TSV_INPUTS = ("title", "business", "narrative", "notes", "evidence", "complainant", "reference", "tag")
 # The title and business alone (migration 0012 fills it in the same way for documents written before).
-TSV_HEAD = text("setweight(to_tsvector('english', coalesce(:h_title, '') || ' ' || coalesce(:h_business, '')), 'A')")
+TSV_HEAD = "setweight(to_tsvector('english', coalesce(:title, '') || ' ' || coalesce(:business, '')), 'A')"
+# Each two lexemes at adjacent positions of a tsvector, as one lexeme: the hash of "first second"
+# in 16 bits (PAIR_HASH; 65,536 lexemes at most, so the GIN index stays small). A document that
+# `a <-> b` matches has PAIR_HASH('a b') in its tsv_pairs; a few others do too (hashes collide),
+# and the phrase itself is still checked on those. Migration 0015 fills it in the same way.
+PAIRS = ("array_to_tsvector(coalesce((SELECT array_agg((hashtext(a.lexeme || ' ' || b.lexeme) & 65535)::text) "
+         "FROM (SELECT lexeme, unnest(positions) AS pos FROM unnest({tsv})) a "
+         "JOIN (SELECT lexeme, unnest(positions) AS pos FROM unnest({tsv})) b ON b.pos = a.pos + 1), '{{}}'))")
+TERM_COLUMNS = ("reference", "business", "tag", "category", "status", "business_id", "region", "year", "received",
+                "created", "created_by", "assigned_to")
+WRITE_TERMS = text(
+    f"INSERT INTO search_terms (case_id, {', '.join(TERM_COLUMNS)}, tsv_head, tsv, tsv_pairs) "
+    f"SELECT :case_id, {', '.join(':' + name for name in TERM_COLUMNS)}, {TSV_HEAD}, v.tsv, {PAIRS.format(tsv='v.tsv')} "
+    f"FROM (SELECT {TSV} AS tsv) v ON CONFLICT (case_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in (*TERM_COLUMNS, "tsv_head", "tsv", "tsv_pairs")))
+PAIR_MASK = 65535
+TSQUERY_TEXTS = text("SELECT websearch_to_tsquery('english', :words)::text, websearch_to_tsquery('simple', :words)::text")
+TSQUERY_TOKEN = re.compile(r"'((?:[^']|'')*)'(:[\w*]+)?|<->|<\d+>|&|\||!|\(|\)|\S")
 # The words of some documents, as the vocabulary keeps them (migration 0012 reads every document's).
 WORDS_OF = text(
     "INSERT INTO search_words (word) SELECT DISTINCT lexeme FROM search_documents, unnest(to_tsvector('simple', "
@@ -69,6 +91,7 @@ class PostgresBackend(SearchBackend):
 
     def __init__(self):
         self._vocabulary: tuple[float, dict[int, list[str]]] | None = None  # (when read, words by length)
+        self._tsquery_texts: dict[str, tuple[str, str]] = {}  # words -> their english and simple tsqueries
 
     def warm_up(self) -> None:
         self._words()
@@ -97,12 +120,9 @@ class PostgresBackend(SearchBackend):
             connection.execute(delete(SearchDocument).where(SearchDocument.case_id.in_(list(deleted_ids))))
         for doc in sorted(docs, key=lambda doc: int(doc["id"])):  # one order for every writer: no deadlocks
             row = self._row(doc)
-            tsv = TSV.bindparams(**{f"t_{key}": row[key] for key in TSV_INPUTS})
-            head = TSV_HEAD.bindparams(h_title=row["title"], h_business=row["business"])
-            statement = insert(SearchDocument).values(**row, tsv=tsv, tsv_head=head)
-            connection.execute(statement.on_conflict_do_update(
-                index_elements=["case_id"], set_={**row, "tsv": statement.excluded.tsv,
-                                                  "tsv_head": statement.excluded.tsv_head}))
+            statement = insert(SearchDocument).values(**row)
+            connection.execute(statement.on_conflict_do_update(index_elements=["case_id"], set_=row))
+            connection.execute(WRITE_TERMS, row)
         if docs:
             connection.execute(WORDS_OF.bindparams(ids=[int(doc["id"]) for doc in docs]))
 
@@ -143,7 +163,7 @@ class PostgresBackend(SearchBackend):
 
     def _conditions(self, request: SearchRequest, user, text_query: str):
         words, fields, prefixes = self._split(text_query)
-        doc = SearchDocument
+        doc = SearchTerms
         conditions = []
         if not user.is_editor:
             conditions.append(or_(doc.created_by == str(user.id), doc.assigned_to == str(user.id)))
@@ -169,10 +189,41 @@ class PostgresBackend(SearchBackend):
             query = func.websearch_to_tsquery("english", words)  # stemmed: "refunds" finds "refund"
             simple = func.websearch_to_tsquery("simple", words)  # names, references, complainants as typed
             conditions.append(or_(doc.tsv.op("@@")(query), doc.tsv.op("@@")(simple)))
+            if '"' in words:
+                conditions += self._pair_conditions(words)
         for prefix in prefixes:
             word = re.sub(r"\W", "", prefix)
             conditions.append(doc.tsv.op("@@")(func.to_tsquery("simple", f"{word}:*")))
         return and_(*conditions) if conditions else literal_column("true"), query
+
+    def _pair_conditions(self, words: str) -> list:
+        """For a query with phrases: a condition on tsv_pairs that every document it matches meets
+        (each two words the phrases put side by side are a pair of the document), looked up in the
+        GIN index so that only documents with those pairs have their positions checked; none when
+        the query is not a plain AND of words and phrases."""
+        readings = {_phrase_pairs(tsquery) for tsquery in self._tsquery_texts_of(words)}
+        if None in readings:
+            return []  # one of the two readings has no pair every match must have
+        column = SearchTerms.tsv_pairs
+        return [or_(*[column.op("@@")(cast(func.concat_ws(" & ", *[
+            cast(func.hashtext(literal(pair, Text)).op("&")(PAIR_MASK), Text) for pair in pairs]), TSQUERY))
+            for pairs in sorted(readings)])]
+
+    def _tsquery_texts_of(self, words: str) -> tuple[str, str]:
+        """websearch_to_tsquery's english and simple readings of `words`, as text (kept for a while)."""
+        texts = self._tsquery_texts.get(words)
+        if texts is None:
+            texts = tuple(db.session.execute(TSQUERY_TEXTS, {"words": words}).one())
+            if len(self._tsquery_texts) > 1000:
+                self._tsquery_texts.clear()
+            self._tsquery_texts[words] = texts
+        return texts
+
+    def search(self, request: SearchRequest, user) -> SearchResults:
+        if not request.text.strip():
+            return super().search(request, user)
+        with _index_scans():
+            return super().search(request, user)
 
     def run_text(self, text: str, request: SearchRequest, user, results: SearchResults) -> SearchResults:
         return self._run(request, user, text)
@@ -185,7 +236,8 @@ class PostgresBackend(SearchBackend):
         offset = (max(request.page, 1) - 1) * request.per_page
         if offset >= found.total:
             return found  # past the last match (the shared flow's counting requests): no page to find
-        page_ids = self._page(where, query, request.sort, offset, request.per_page, found.total)
+        page_ids = self._page(where, query, self._split(text_query)[0], request.sort, offset, request.per_page,
+                              found.total)
         columns = [doc.case_id, doc.reference, doc.title]
         if query is not None:
             options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=8"
@@ -206,13 +258,12 @@ class PostgresBackend(SearchBackend):
             found.hits.append(Hit(row.case_id, row.reference.upper(), row.title, snippets))
         return found
 
-    @staticmethod
-    def _page(where, query, sort: str, offset: int, limit: int, total: int) -> list[int]:
+    def _page(self, where, query, words: str, sort: str, offset: int, limit: int, total: int) -> list[int]:
         """The page's case ids in the order asked for. By relevance, up to FULL_RANK_LIMIT matches are
         ranked on their whole tsvector; a larger match set is ranked on tsv_head (title and business,
         read from the row) and its best RANK_CANDIDATES ranked again on the whole tsvector, ahead of
         the rest in tsv_head's order: ranking every match would decompress every match's tsvector."""
-        doc = SearchDocument
+        doc = SearchTerms
         order = {"newest": [doc.received.desc(), doc.case_id.desc()], "oldest": [doc.received, doc.case_id]}.get(sort)
         if order is None and query is None:
             order = [doc.received.desc(), doc.case_id.desc()]
@@ -227,18 +278,47 @@ class PostgresBackend(SearchBackend):
                    doc.case_id.desc()]
         ids = []
         if offset < RANK_CANDIDATES:
-            candidates = select(doc.case_id).where(where).order_by(*by_head).limit(RANK_CANDIDATES)
-            ids = list(db.session.scalars(select(doc.case_id).where(doc.case_id.in_(candidates.scalar_subquery()))
+            candidates = self._head_candidates(where, query, words)
+            if candidates is None:
+                candidates = select(doc.case_id).where(where).order_by(*by_head).limit(RANK_CANDIDATES).scalar_subquery()
+            ids = list(db.session.scalars(select(doc.case_id).where(doc.case_id.in_(candidates))
                                           .order_by(*by_rank).limit(limit).offset(offset)))
         if len(ids) < limit:
             ids += db.session.scalars(select(doc.case_id).where(where).order_by(*by_head)
                                       .limit(limit - len(ids)).offset(max(offset, RANK_CANDIDATES)))
         return ids
 
+    def _head_candidates(self, where, query, words: str) -> list[int] | None:
+        """The best RANK_CANDIDATES matches by tsv_head (ts_rank_cd, then newest first), ranking only the
+        matches whose title or business has one of the query's words: every other match ranks 0 on
+        it (and a match without tsv_head last), so the rest of the candidates are the newest of
+        those. None when the query's words cannot be listed (a prefix or weight)."""
+        lexemes = []
+        for match in TSQUERY_TOKEN.finditer(self._tsquery_texts_of(words)[0]):
+            if match.group(1) is not None:
+                if match.group(2) or "\\" in match.group(1):
+                    return None
+                lexemes.append(f"'{match.group(1)}'")
+        doc = SearchTerms
+        ranked = []
+        if lexemes:
+            rank = func.ts_rank_cd(doc.tsv_head, query)
+            any_word = cast(literal(" | ".join(dict.fromkeys(lexemes))), TSQUERY)
+            rows = db.session.execute(select(doc.case_id, rank).where(where, doc.tsv_head.op("@@")(any_word))
+                                      .order_by(rank.desc().nulls_last(), doc.received.desc(), doc.case_id.desc())
+                                      .limit(RANK_CANDIDATES)).all()
+            ranked = [case_id for case_id, value in rows if value]
+            if len(ranked) == RANK_CANDIDATES:
+                return ranked
+        rest = select(doc.case_id).where(where, doc.case_id.not_in(ranked) if ranked else literal_column("true"))
+        return ranked + list(db.session.scalars(
+            rest.order_by(doc.tsv_head.is_(None), doc.received.desc(), doc.case_id.desc())
+            .limit(RANK_CANDIDATES - len(ranked))))
+
     @staticmethod
     def _counts(where) -> tuple[int, dict[str, dict[str, int]]]:
         """The number of matches and every facet's counts, in one pass over the matches."""
-        columns = [getattr(SearchDocument, name) for name in FACETS]
+        columns = [getattr(SearchTerms, name) for name in FACETS]
         rows = db.session.execute(
             select(*columns, *[func.grouping(column) for column in columns], func.count()).where(where)
             .group_by(func.grouping_sets(*[tuple_(column) for column in columns], tuple_()))).all()
@@ -259,7 +339,7 @@ class PostgresBackend(SearchBackend):
     def _count(self, text: str, request: SearchRequest, user) -> int:
         """How many cases the user may open match `text`: a count, without facets or a page."""
         where, _ = self._conditions(request, user, read_query(text, self.stop_words).text)
-        return db.session.scalar(select(func.count()).select_from(SearchDocument).where(where))
+        return db.session.scalar(select(func.count()).select_from(SearchTerms).where(where))
 
     def _facets_of_chosen(self, text: str, request: SearchRequest, user, facets):
         """Each facet with chosen values counted without its own choice (the others' still apply):
@@ -269,7 +349,7 @@ class PostgresBackend(SearchBackend):
         for name in request.filters:
             others = replace(request, filters={k: v for k, v in request.filters.items() if k != name})
             where, _ = self._conditions(others, user, words)
-            column = getattr(SearchDocument, name)
+            column = getattr(SearchTerms, name)
             facets[name] = _by_count(db.session.execute(select(column, func.count()).where(where)
                                                         .group_by(column)).tuples())
         return facets
@@ -295,7 +375,7 @@ class PostgresBackend(SearchBackend):
         return difflib.get_close_matches(word, near, n=MAX_SUGGESTIONS_TRIED * 2, cutoff=0.75)
 
     def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
-        doc = SearchDocument
+        doc = SearchTerms
         source = db.session.scalar(select(doc.tsv).where(doc.case_id == case_id))
         if not source:
             return []
@@ -308,12 +388,44 @@ class PostgresBackend(SearchBackend):
         conditions = [doc.case_id != case_id, doc.tsv.op("@@")(query)]
         if not user.is_editor:
             conditions.append(or_(doc.created_by == str(user.id), doc.assigned_to == str(user.id)))
-        rows = db.session.execute(select(doc.case_id, doc.reference, doc.title).where(*conditions)
-                                  .order_by(func.ts_rank(doc.tsv, query).desc()).limit(limit))
-        return [Hit(row.case_id, row.reference.upper(), row.title, []) for row in rows]
+        with _index_scans():
+            ids = list(db.session.scalars(select(doc.case_id).where(*conditions)
+                                          .order_by(func.ts_rank(doc.tsv, query).desc()).limit(limit)))
+        titles = {row.case_id: row for row in db.session.execute(
+            select(SearchDocument.case_id, SearchDocument.reference, SearchDocument.title)
+            .where(SearchDocument.case_id.in_(ids)))} if ids else {}
+        return [Hit(titles[i].case_id, titles[i].reference.upper(), titles[i].title, []) for i in ids if i in titles]
 
     def close(self) -> None:
         pass
+
+
+@contextmanager
+def _index_scans():
+    """For the statements inside: no sequential scans (a scan evaluates `tsv @@ query` on every row,
+    reading each row's tsvector from TOAST, where the GIN index reads none; the planner does not
+    count that) and no JIT compilation (tens of milliseconds for statements that take a few)."""
+    old_seqscan, old_jit = db.session.execute(text(
+        "SELECT current_setting('enable_seqscan'), current_setting('jit'), "
+        "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")).one()[:2]
+    yield
+    db.session.execute(text("SELECT set_config('enable_seqscan', :seqscan, true), set_config('jit', :jit, true)"),
+                       {"seqscan": old_seqscan, "jit": old_jit})
+
+
+def _phrase_pairs(tsquery: str) -> tuple[str, ...] | None:
+    """The pairs of lexemes ("first second") that `tsquery` (as text) joins by <->: every document it
+    matches has each of them side by side. None when it has none, or is anything but words and
+    phrases ANDed (an OR, a NOT, a prefix or weight, brackets)."""
+    tokens = [(match.group(0), match.group(1), match.group(2)) for match in TSQUERY_TOKEN.finditer(tsquery)]
+    if any(token in ("|", "!", "(", ")") or (lexeme is None and not (token == "&" or token.startswith("<")))
+           or suffix or (lexeme is not None and "\\" in lexeme) for token, lexeme, suffix in tokens):
+        return None
+    pairs = []
+    for (_, first, _), (operator, _, _), (_, second, _) in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if first is not None and operator == "<->" and second is not None:
+            pairs.append(f"{first} {second}".replace("''", "'"))
+    return tuple(dict.fromkeys(pairs)) or None
 
 
 def _by_count(counts) -> dict[str, int]:

@@ -79,7 +79,7 @@ def process_queue(only: set[int] | None = None, limit: int = 500, older_than: ti
     Uses its own session, so it can run right after another session's commit.
     """
     from . import get_backend
-    from .documents import case_document, load_cases
+    from .documents import case_documents
 
     backend = get_backend()
     with Session(db.engine) as session:
@@ -91,7 +91,7 @@ def process_queue(only: set[int] | None = None, limit: int = 500, older_than: ti
         ids = list(session.scalars(query))
         if not ids:
             return 0
-        docs = [case_document(case) for case in load_cases(session, ids)]
+        docs = list(case_documents(session, ids))  # column queries: no ORM object per case
         missing = set(ids) - {int(doc["id"]) for doc in docs}  # deleted or merged away
         try:
             backend.write(docs, deleted_ids=sorted(missing))

@@ -1,13 +1,19 @@
 """Full-text search with tantivy (Rust, through its official Python bindings): schema, writing
 documents, searching with permissions, facets, highlights, spelling suggestions and similar cases.
 
-The index lives in SEARCH_INDEX_DIR/tantivy/<generation>, with SEARCH_INDEX_DIR/tantivy/current
+The index lives in SEARCH_INDEX_DIR/tantivy-2/<generation>, with SEARCH_INDEX_DIR/tantivy-2/current
 pointing at the one in use (apart from Whoosh's generations, so the two engines can be switched
-back and forth); `flask search reindex` builds a new generation aside and swaps the pointer.
+back and forth; generations.py); `flask search reindex` builds a new generation aside and swaps
+the pointer.
 
-tantivy allows one IndexWriter per index at a time, across processes: every write opens its
-writer under an fcntl lock, commits, and drops it. Each process keeps one reader open and reloads
-it (cheaply: only new segments are opened) when the index's meta.json has changed.
+The index stores no text: a page's hits take their titles, and the text their snippets are cut
+from, from the database (20 cases, a few column queries), which keeps the index small and a web
+worker's memory free of a second copy of the archive.
+
+tantivy allows one IndexWriter per index at a time, across processes: every write commits under
+an fcntl lock; the indexer keeps its writer open from batch to batch while the queue has work
+(indexer.py), others open theirs for one write and drop it. Each process keeps one reader open and
+reloads it (cheaply: only new segments are opened) when the index's meta.json has changed.
 
 The user's query is parsed here, into tantivy queries built term by term (tantivy's own parser
 knows neither wildcards, `word~` nor a lenient reading of a lone operator), with the same
@@ -20,14 +26,19 @@ import re
 import shutil
 import threading
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import tantivy
 from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
+from ..extensions import db
+from ..models import Case
+from .documents import snippet_texts
+from .generations import Generations
 from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults
 
 WRITE_TIMEOUT_SECONDS = 10
@@ -45,6 +56,7 @@ SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline
 DEFAULT_FIELDS = {"title": 2.0, "narrative": 1.0, "notes": 1.0, "evidence": 1.0, "business": 1.5,
                   "complainant": 1.0, "reference": 1.0}
 KEYWORD_FIELDS = ("tag", *FACETS)  # raw: one term per value
+TEXT_VALUES = ("reference", *STEMMED_FIELDS, "complainant", *FACETS)  # a document's text values, as they are
 FIELD_ALIASES = {"ref": "reference", "tags": "tag"}
 QUERYABLE_FIELDS = set(DEFAULT_FIELDS) | set(KEYWORD_FIELDS)
 # Left out of similar-case matching only (they are searchable as any other word).
@@ -55,26 +67,31 @@ STOP_WORDS = ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if
 
 
 def make_schema() -> tantivy.Schema:
+    """Nothing of a case's text is stored: a page's hits read their titles and the text of their
+    snippets from the database (only 20 cases a page), so the index holds no second copy of every
+    complaint, and a worker's memory holds none of it. What a search reads per hit is the `id`
+    column; the only stored value is the digest that `flask search check` compares."""
     builder = tantivy.SchemaBuilder()
-    builder.add_text_field("id", stored=True, tokenizer_name="raw")
-    builder.add_text_field("reference", stored=True, tokenizer_name="raw")  # one term: c-2026-00042
+    builder.add_integer_field("id", indexed=True, fast=True)
+    builder.add_text_field("reference", tokenizer_name="raw", index_option="basic")  # one term: c-2026-00042
     for name in STEMMED_FIELDS:
-        builder.add_text_field(name, stored=True, tokenizer_name="en_stem")
+        builder.add_text_field(name, tokenizer_name="en_stem")
     builder.add_text_field("complainant", tokenizer_name="default")  # searchable, never stored or shown
     # Each distinct word as typed (lowercased), for "Did you mean": stemmed terms are not words.
     builder.add_text_field("spell", tokenizer_name="default", index_option="basic")
-    builder.add_text_field("tag", tokenizer_name="raw")  # one term per tag, lowercased
+    builder.add_text_field("tag", tokenizer_name="raw", index_option="basic")  # one term per tag, lowercased
     for name in FACETS:
-        builder.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
+        builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_integer_field("received", indexed=True, fast=True)  # date received, as a day number
-    builder.add_integer_field("created", indexed=True, fast=True)  # filed at, in µs since 1970 (UTC)
+    builder.add_integer_field("created", indexed=True)  # filed at, in µs since 1970 (UTC)
     builder.add_integer_field("created_by", indexed=True)
     builder.add_integer_field("assigned_to", indexed=True)
-    builder.add_text_field("digest", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_bytes_field("digest", stored=True)  # not searched (a text field would be: a term per case)
     return builder.build()
 
 
 SCHEMA = make_schema()
+LAYOUT = 2  # raise it whenever the schema changes
 
 
 def _analyzer(*filters) -> tantivy.TextAnalyzer:
@@ -312,6 +329,25 @@ def _snippet_html(snippet) -> str:
     return "".join(parts).strip()
 
 
+def _case_texts(ids: list[int]) -> dict[int, dict]:
+    """The titles of these cases, and the texts their snippets are cut from, read from the database
+    as their documents have them (the index stores no text)."""
+    with Session(db.engine) as session:
+        return snippet_texts(session, ids)
+
+
+def _case_titles(ids: list[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    with Session(db.engine) as session:
+        return {row.id: (row.reference, row.title) for row in session.execute(
+            select(Case.id, Case.reference, Case.title).where(Case.id.in_(ids), Case.merged_into_id.is_(None)))}
+
+
+class _WriterBusy(Exception):
+    """Another process's tantivy writer is open on the index."""
+
+
 def _levenshtein(a: str, b: str, limit: int) -> int:
     """Edit distance, or limit + 1 as soon as it must exceed `limit`."""
     if abs(len(a) - len(b)) > limit:
@@ -334,46 +370,38 @@ class TantivyBackend(SearchBackend):
     stop_words = frozenset(STOP_WORDS)
 
     def __init__(self, directory: str | Path):
-        self.root = Path(directory) / "tantivy"
+        # The layout's number is in the folder's name: an index of an earlier layout (one that stored
+        # text and kept ids as text) is never opened with this schema; `flask search reindex` builds one.
+        self.root = Path(directory) / f"tantivy-{LAYOUT}"
+        self.generations = Generations(self.root, lambda generation: tantivy.Index(SCHEMA, path=str(generation),
+                                                                                   reuse=False))
         self._lock = threading.Lock()
         self._index: tantivy.Index | None = None
         self._index_dir: Path | None = None
         self._seen: tuple | None = None  # meta.json's identity when the reader was last reloaded
         self._vocabulary: dict[str, dict[int, list]] = {}  # spelling words by first letter, then length
+        # The indexer keeps its writer open from batch to batch (keep_writer), so that a commit
+        # never waits for merges; it lets go when the queue is empty (release_writer()).
+        self.keep_writer = False
+        self._writer = None
+        self._writer_dir: Path | None = None
 
     # --- the index on disk ---------------------------------------------------------------
 
     @property
     def pointer(self) -> Path:
-        return self.root / "current"
+        return self.generations.pointer
 
     def current_dir(self) -> Path:
-        """The generation in use, created empty on first use (once, whichever process gets there first)."""
-        if not self.pointer.exists():
-            self.root.mkdir(parents=True, exist_ok=True)
-            with open(self.root / ".create.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                if not self.pointer.exists():
-                    self._point_to(self._new_generation())
-        return self.pointer.resolve()
-
-    def _new_generation(self) -> Path:
-        generation = self.root / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        generation.mkdir(parents=True)
-        tantivy.Index(SCHEMA, path=str(generation), reuse=False)
-        return generation
-
-    def _point_to(self, generation: Path) -> None:
-        link = self.root / f".current-{uuid.uuid4().hex[:8]}"
-        link.symlink_to(generation.name)
-        os.replace(link, self.pointer)  # atomic: readers see the old or the new index, never none
+        """The generation in use, created empty on first use."""
+        return self.generations.current_dir()
 
     @contextlib.contextmanager
-    def _write_lock(self):
+    def _write_lock(self, deadline: float | None = None):
         """The index's one writer, across processes; waits up to WRITE_TIMEOUT_SECONDS, then raises."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".write.lock", "w") as lock:
-            deadline = time.monotonic() + WRITE_TIMEOUT_SECONDS
+            deadline = deadline or time.monotonic() + WRITE_TIMEOUT_SECONDS
             while True:
                 try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -391,46 +419,81 @@ class TantivyBackend(SearchBackend):
 
     @staticmethod
     def _document(doc: dict) -> tantivy.Document:
-        document = tantivy.Document()
-        for name in ("id", "reference", *STEMMED_FIELDS, "complainant", "digest", *FACETS):
-            if doc.get(name):
-                document.add_text(name, doc[name])
-        for tag in {tag.strip().lower() for tag in doc.get("tag", "").split(",")} - {""}:
-            document.add_text("tag", tag)
-        document.add_text("spell", " ".join(doc.get(name, "") for name in STEMMED_FIELDS))
-        document.add_integer("received", _day(date.fromisoformat(doc["received"][:10])))
-        document.add_integer("created", _micros(datetime.fromisoformat(doc["created"])))
-        document.add_integer("created_by", int(doc["created_by"]))
+        fields = {name: [doc[name]] for name in TEXT_VALUES if doc.get(name)}
+        texts = [doc[name] for name in STEMMED_FIELDS if doc.get(name)]
+        if texts:
+            fields["spell"] = texts
+        tags = {tag.strip().lower() for tag in doc.get("tag", "").split(",")} - {""}
+        if tags:
+            fields["tag"] = list(tags)
+        fields["id"] = [int(doc["id"])]
+        fields["received"] = [_day(date.fromisoformat(doc["received"][:10]))]
+        fields["created"] = [_micros(datetime.fromisoformat(doc["created"]))]
+        fields["created_by"] = [int(doc["created_by"])]
         if doc.get("assigned_to"):
-            document.add_integer("assigned_to", int(doc["assigned_to"]))
-        return document
+            fields["assigned_to"] = [int(doc["assigned_to"])]
+        if doc.get("digest"):
+            fields["digest"] = [doc["digest"].encode()]
+        return tantivy.Document.from_dict(fields, SCHEMA)  # one call: half the cost of add_text() per field
+
+    def _take_writer(self, directory: Path, deadline: float):
+        """A writer on `directory`: this process's open one, or a new one. The fcntl lock is held."""
+        if self._writer is not None and self._writer_dir != directory:
+            self.release_writer()  # a reindex swapped the generation: the old one is gone
+        if self._writer is None:
+            index = tantivy.Index.open(str(directory))
+            index.config_reader(reload_policy="Manual")
+            try:
+                self._writer = index.writer(WRITE_HEAP_BYTES, 1)
+            except ValueError as error:  # the indexer holds its writer open between batches
+                if "LockBusy" in str(error):
+                    raise _WriterBusy from None
+                raise
+            self._writer_dir = directory
+        return self._writer
+
+    def release_writer(self) -> None:
+        """Close this process's writer, once its merges are done (its lock is released then)."""
+        writer, self._writer, self._writer_dir = self._writer, None, None
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.wait_merging_threads()
+            del writer
 
     def write(self, docs: list[dict], deleted_ids: list[int] = ()) -> None:
         """Add or replace documents, and remove deleted cases, in one commit. Raises TimeoutError
         if the index stays busy; on any failure nothing of the batch is kept."""
-        with self._write_lock():
-            index = tantivy.Index.open(str(self.current_dir()))
-            index.config_reader(reload_policy="Manual")
-            writer = index.writer(WRITE_HEAP_BYTES, 1)
-            try:
-                for case_id in deleted_ids:
-                    writer.delete_documents_by_term("id", str(case_id))
-                for doc in docs:
-                    writer.delete_documents_by_term("id", str(doc["id"]))  # only copies added before it
-                    writer.add_document(self._document(doc))
-                writer.commit()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    writer.rollback()
-                raise
-            finally:
-                with contextlib.suppress(Exception):
-                    writer.wait_merging_threads()  # drops the writer: its lock is released now
-                del writer
+        deadline = time.monotonic() + WRITE_TIMEOUT_SECONDS
+        while True:
+            with self._write_lock(deadline):
+                try:
+                    writer = self._take_writer(self.current_dir(), deadline)
+                except _WriterBusy:
+                    writer = None
+                if writer is not None:
+                    try:
+                        for case_id in deleted_ids:
+                            writer.delete_documents_by_term("id", int(case_id))
+                        for doc in docs:
+                            writer.delete_documents_by_term("id", int(doc["id"]))  # only copies added before it
+                            writer.add_document(self._document(doc))
+                        writer.commit()
+                    except BaseException:
+                        with contextlib.suppress(Exception):
+                            writer.rollback()
+                        self.release_writer()
+                        raise
+                    if not self.keep_writer:
+                        self.release_writer()
+                    return
+            # Another process's writer is open (the indexer's, between batches): wait outside the lock.
+            if time.monotonic() > deadline:
+                raise TimeoutError("the search index is busy (another process is writing)")
+            time.sleep(0.05)
 
     def rebuild(self, docs, progress=None, expected: int = 0) -> int:
         """Build a new generation from `docs` aside, then swap it in; return the documents written."""
-        generation = self._new_generation()
+        generation = self.generations.new()
         index = tantivy.Index.open(str(generation))
         index.config_reader(reload_policy="Manual")
         threads = min(2, os.cpu_count() or 1) if expected > 5000 else 1
@@ -451,20 +514,20 @@ class TantivyBackend(SearchBackend):
             shutil.rmtree(generation, ignore_errors=True)
             raise
         with self._write_lock():  # no write is half-way into the old generation while it goes
-            old = self.pointer.resolve() if self.pointer.exists() else None
-            self._point_to(generation)
-            if old and old != generation:
-                shutil.rmtree(old, ignore_errors=True)  # open readers keep their mapped files
+            self.generations.swap(generation)  # open readers keep their mapped files
         return count
 
     def stored_digests(self) -> dict[int, str]:
         searcher = self.searcher()
         if not searcher.num_docs:
             return {}
+        addresses = [address for _, address in
+                     searcher.search(Query.all_query(), limit=searcher.num_docs, count=False).hits]
         digests = {}
-        for _, address in searcher.search(Query.all_query(), limit=searcher.num_docs, count=False).hits:
-            fields = searcher.doc(address)
-            digests[int(fields.get_first("id"))] = fields.get_first("digest") or ""
+        for start in range(0, len(addresses), 10_000):
+            chunk = addresses[start:start + 10_000]
+            for case_id, address in zip(searcher.fast_field_values("id", chunk), chunk, strict=True):
+                digests[case_id] = (searcher.doc(address).get_first("digest") or b"").decode()
         return digests
 
     # --- searching ------------------------------------------------------------------------
@@ -571,21 +634,24 @@ class TantivyBackend(SearchBackend):
         found.total = counted if counted is not None else result.count
         if not page:
             return found
+        ids = searcher.fast_field_values("id", [address for _, address in page])
+        texts = _case_texts(ids)
         generators = {}
         for name in SNIPPET_FIELDS:
             generator = tantivy.SnippetGenerator.create(searcher, text_query, SCHEMA, name)
             generator.set_max_num_chars(SNIPPET_CHARS)
             generators[name] = generator
-        for score, (_, address) in zip(scores, page, strict=True):
-            doc = searcher.doc(address)
+        for score, case_id in zip(scores, ids, strict=True):
+            doc = texts.get(case_id)
+            if doc is None:  # deleted or merged since the index was written: the indexer catches up
+                continue
             snippets = []
             for name, label in SNIPPET_FIELDS.items():
-                if doc.get_first(name):
-                    snippet = generators[name].snippet_from_doc(doc)
+                if doc.get(name):
+                    snippet = generators[name].snippet_from_doc(tantivy.Document.from_dict({name: [doc[name]]}, SCHEMA))
                     if snippet.highlighted():
                         snippets.append((label, Markup(_snippet_html(snippet))))
-            found.hits.append(Hit(int(doc.get_first("id")), doc.get_first("reference").upper(),
-                                  doc.get_first("title") or "", snippets, score))
+            found.hits.append(Hit(case_id, doc["reference"].upper(), doc.get("title") or "", snippets, score))
         return found
 
     @staticmethod
@@ -619,24 +685,22 @@ class TantivyBackend(SearchBackend):
 
     def similar(self, case_id: int, user, limit: int = 5) -> list[Hit]:
         searcher = self.searcher()
-        found = searcher.search(Query.term_query(SCHEMA, "id", str(case_id)), limit=1, count=False).hits
-        if not found:
-            return []
-        doc = searcher.doc(found[0][1])
-        fields = {name: doc.get_first(name) for name in ("title", "narrative") if doc.get_first(name)}
+        if not searcher.search(Query.term_query(SCHEMA, "id", int(case_id)), limit=1, count=False).hits:
+            return []  # not indexed (yet)
+        doc = _case_texts([case_id]).get(case_id, {})
+        fields = {name: doc[name] for name in ("title", "narrative") if doc.get(name)}
         if not fields:
             return []
         like = Query.more_like_this_document_fields_query(
             SCHEMA, fields, min_doc_frequency=2, min_term_frequency=1, max_query_terms=12, stop_words=STOP_WORDS)
-        clauses = [(Occur.Must, like), (Occur.MustNot, Query.term_query(SCHEMA, "id", str(case_id)))]
+        clauses = [(Occur.Must, like), (Occur.MustNot, Query.term_query(SCHEMA, "id", int(case_id)))]
         if (allowed := self.permission_filter(user)) is not None:
             clauses.append((Occur.Must, allowed))
-        hits = []
-        for score, address in searcher.search(Query.boolean_query(clauses), limit=limit, count=False).hits:
-            other = searcher.doc(address)
-            hits.append(Hit(int(other.get_first("id")), other.get_first("reference").upper(),
-                            other.get_first("title") or "", [], score))
-        return hits
+        found = searcher.search(Query.boolean_query(clauses), limit=limit, count=False).hits
+        ids = searcher.fast_field_values("id", [address for _, address in found])
+        titles = _case_titles(ids)
+        return [Hit(other, titles[other][0].upper(), titles[other][1] or "", [], score)
+                for (score, _), other in zip(found, ids, strict=True) if other in titles]
 
     def close(self) -> None:
         with self._lock:

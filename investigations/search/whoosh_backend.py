@@ -6,14 +6,12 @@ one in use; `flask search reindex` builds a new generation aside and swaps the p
 Each process keeps one searcher open and reopens it only when the index has changed.
 """
 import contextlib
-import fcntl
 import heapq
 import os
 import re
 import shutil
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +25,7 @@ from whoosh.query import And, DateRange, Every, Or, Term
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
+from .generations import Generations
 from .models import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults
 
 TEXT_FIELDS = ["title", "narrative", "notes", "evidence", "business", "complainant", "reference"]
@@ -134,6 +133,7 @@ class WhooshBackend(SearchBackend):
 
     def __init__(self, directory: str | Path):
         self.root = Path(directory)
+        self.generations = Generations(self.root, lambda generation: index.create_in(generation, make_schema()))
         self._lock = threading.Lock()
         self._searcher = None
         self._searcher_dir: Path | None = None
@@ -143,29 +143,11 @@ class WhooshBackend(SearchBackend):
 
     @property
     def pointer(self) -> Path:
-        return self.root / "current"
+        return self.generations.pointer
 
     def current_dir(self) -> Path:
-        """The generation in use, created empty on first use (once, whichever process gets there first)."""
-        if not self.pointer.exists():
-            self.root.mkdir(parents=True, exist_ok=True)
-            with open(self.root / ".create.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                if not self.pointer.exists():
-                    self._point_to(self._new_generation())
-        return self.pointer.resolve()
-
-    def _new_generation(self) -> Path:
-        generation = self.root / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        generation.mkdir(parents=True)
-        index.create_in(generation, make_schema())
-        return generation
-
-    def _point_to(self, generation: Path) -> None:
-        link = self.root / f".current-{uuid.uuid4().hex[:8]}"
-        link.unlink(missing_ok=True)
-        link.symlink_to(generation.name)
-        os.replace(link, self.pointer)  # atomic: searchers see the old or the new index, never none
+        """The generation in use, created empty on first use."""
+        return self.generations.current_dir()
 
     def open(self):
         return _open_dir(self.current_dir())
@@ -202,7 +184,7 @@ class WhooshBackend(SearchBackend):
         faster than one process on two cores). Merging the two afterwards would cost as much again
         in one process, and queries over two large segments are about as fast as over one.
         """
-        generation = self._new_generation()
+        generation = self.generations.new()
         ix = index.open_dir(generation)
         procs = min(2, os.cpu_count() or 1) if expected > 5000 else 1
         writer = ix.writer(limitmb=256, procs=procs, **({"multisegment": True} if procs > 1 else {}))
@@ -218,10 +200,7 @@ class WhooshBackend(SearchBackend):
             _abandon(writer)
             shutil.rmtree(generation, ignore_errors=True)
             raise
-        old = self.pointer.resolve() if self.pointer.exists() else None
-        self._point_to(generation)
-        if old and old != generation:
-            shutil.rmtree(old, ignore_errors=True)  # open searchers keep their files until closed
+        self.generations.swap(generation)  # open searchers keep their files until closed
         return count
 
     def stored_digests(self) -> dict[int, str]:
