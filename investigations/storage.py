@@ -1,6 +1,15 @@
-"""Evidence files on disk, content-addressed by SHA-256.
+"""Files the app keeps on disk, one store per kind, each knowing its own layout:
 
-A file is streamed into tmp/ while it is hashed, fsynced, then linked into
+- EvidenceStore (EVIDENCE_DIR): evidence files, content-addressed by SHA-256;
+- DossierStore (DOSSIER_DIR): the issued dossiers, one PDF per dossier row;
+- ImportStagingStore (INSTANCE_DIR/imports): CSV files uploaded for an import, kept until it runs.
+
+Each store names its files by a path relative to its root (`relative_path`; `path_for` adds the
+root). A backup lays the evidence and dossier files out the same way and asks those two stores
+which of their files a relative path names (`parse`), so nothing outside this module needs to
+know the layouts.
+
+Evidence: a file is streamed into tmp/ while it is hashed, fsynced, then linked into
 objects/ab/cd/<sha256> (a link never replaces an existing file, so stored bytes are
 never overwritten) and made read-only. The database row is written only after that.
 The temporary file stays, locked, until the caller's transaction has committed
@@ -11,11 +20,14 @@ whose lock is free belong to a crashed process and are removed at the next start
 import fcntl
 import hashlib
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
+
+from flask import current_app
 
 CHUNK = 1024 * 1024
 
@@ -52,25 +64,62 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _check_sha256(sha256: str) -> None:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a SHA-256 hex digest")
+
+
+class EvidenceFileName(NamedTuple):
+    """What a path in the evidence store names: an original file (variant None) or a copy made of a photo."""
+
+    sha256: str
+    variant: str | None = None
+
+
 class EvidenceStore:
+    """EVIDENCE_DIR: objects/ab/cd/<sha256> holds the files as uploaded; derived/ab/<sha256>-thumb.jpg and
+    -print.jpg the copies made of photos (made again from the originals when missing); tmp/ uploads in progress."""
+
+    VARIANTS = ("thumb", "print")
+    _OBJECT_PATH = re.compile(r"objects/([0-9a-f]{2})/([0-9a-f]{2})/(?P<sha256>\1\2[0-9a-f]{60})")
+    _DERIVED_PATH = re.compile(r"derived/([0-9a-f]{2})/(?P<sha256>\1[0-9a-f]{62})-(?P<variant>thumb|print)\.jpg")
+
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.tmp = self.root / "tmp"
-        self.derived = self.root / "derived"  # thumbnails and print copies, rebuilt from objects
+        self.derived = self.root / "derived"
+
+    @staticmethod
+    def relative_path(sha256: str) -> str:
+        _check_sha256(sha256)
+        return f"objects/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    @classmethod
+    def relative_derived_path(cls, sha256: str, variant: str) -> str:
+        _check_sha256(sha256)
+        if variant not in cls.VARIANTS:
+            raise ValueError(f"no copy of a photo is called {variant!r}")
+        return f"derived/{sha256[:2]}/{sha256}-{variant}.jpg"
+
+    @classmethod
+    def parse(cls, relative: str) -> EvidenceFileName | None:
+        """The file a relative path names, or None if no file of this store has that path."""
+        if match := cls._OBJECT_PATH.fullmatch(relative):
+            return EvidenceFileName(match["sha256"])
+        if match := cls._DERIVED_PATH.fullmatch(relative):
+            return EvidenceFileName(match["sha256"], match["variant"])
+        return None
 
     def ensure_dirs(self) -> None:
         for directory in (self.objects, self.tmp, self.derived):
             directory.mkdir(parents=True, exist_ok=True)
 
     def path_for(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise ValueError("not a SHA-256 hex digest")
-        return self.objects / sha256[:2] / sha256[2:4] / sha256
+        return self.root / self.relative_path(sha256)
 
     def derived_path(self, sha256: str, variant: str) -> Path:
-        self.path_for(sha256)  # validates the digest
-        return self.derived / sha256[:2] / f"{sha256}-{variant}.jpg"
+        return self.root / self.relative_derived_path(sha256, variant)
 
     def receive(self, stream: BinaryIO, max_bytes: int) -> StagedFile:
         """Copy `stream` into tmp/ while hashing it; TooLarge (and nothing kept) past max_bytes."""
@@ -134,7 +183,7 @@ class EvidenceStore:
     def remove(self, sha256: str) -> None:
         """Remove an object (and what was derived from it); only for bytes no row refers to."""
         self.path_for(sha256).unlink(missing_ok=True)
-        for variant in ("thumb", "print"):
+        for variant in self.VARIANTS:
             self.derived_path(sha256, variant).unlink(missing_ok=True)
 
     def exists(self, sha256: str) -> bool:
@@ -175,3 +224,113 @@ class EvidenceStore:
                     path.unlink(missing_ok=True)
                     removed += 1
         return removed
+
+
+class DossierStore:
+    """DOSSIER_DIR: dossier-<id>.pdf, the file issued for each ready dossier row, never changed once written."""
+
+    _FILE_NAME = re.compile(r"dossier-(?P<id>[1-9][0-9]{0,17})\.pdf")
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    @staticmethod
+    def relative_path(dossier_id: int) -> str:
+        if not isinstance(dossier_id, int) or dossier_id < 1:
+            raise ValueError("not a dossier number")
+        return f"dossier-{dossier_id}.pdf"
+
+    @classmethod
+    def parse(cls, relative: str) -> int | None:
+        """The number of the dossier a relative path names, or None if it names none."""
+        match = cls._FILE_NAME.fullmatch(relative)
+        return int(match["id"]) if match else None
+
+    def ensure_dir(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self.root
+
+    def path_for(self, dossier_id: int) -> Path:
+        return self.root / self.relative_path(dossier_id)
+
+    def stored_files(self) -> list[Path]:
+        """The dossier files present, in name order (other files in the directory are not the store's)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(path for path in self.root.glob("dossier-*.pdf") if self.parse(path.name) is not None)
+
+    def write(self, dossier_id: int, data: bytes) -> Path:
+        """Write a dossier's file whole or not at all: by way of a temporary file, fsynced, then renamed."""
+        path = self.ensure_dir() / self.relative_path(dossier_id)
+        fd, temp = tempfile.mkstemp(dir=self.root, prefix=".rendering-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+class ImportStagingStore:
+    """INSTANCE_DIR/imports: an uploaded CSV waiting for its import, under a random token (never the
+    user's file name): <token>.csv, <token>.json (who uploaded it, its name), <token>.importing once
+    its import has taken it. Readable by the app only; anything left over is removed after a while."""
+
+    _TOKEN = re.compile(r"[0-9a-f]{32}")
+    SUFFIXES = (".csv", ".json", ".importing")
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    @classmethod
+    def is_token(cls, token: str | None) -> bool:
+        return bool(token) and cls._TOKEN.fullmatch(token) is not None
+
+    @classmethod
+    def relative_path(cls, token: str, suffix: str = ".csv") -> str:
+        if not cls.is_token(token) or suffix not in cls.SUFFIXES:
+            raise ValueError("not an import upload's file")
+        return f"{token}{suffix}"
+
+    def ensure_dir(self) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.root
+
+    def path_for(self, token: str, suffix: str = ".csv") -> Path:
+        return self.root / self.relative_path(token, suffix)
+
+    def remove(self, token: str) -> None:
+        if self.is_token(token):
+            for suffix in self.SUFFIXES:
+                self.path_for(token, suffix).unlink(missing_ok=True)
+
+    def remove_older_than(self, max_age_seconds: float, now: float | None = None) -> int:
+        """Remove files older than `max_age_seconds` (imports never finished); return how many went."""
+        if not self.root.is_dir():
+            return 0
+        cutoff = (now or time.time()) - max_age_seconds
+        removed = 0
+        for path in self.root.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # removed by another worker meanwhile
+                continue
+        return removed
+
+
+def evidence_store() -> EvidenceStore:
+    return EvidenceStore(current_app.config["EVIDENCE_DIR"])
+
+
+def dossier_store() -> DossierStore:
+    return DossierStore(current_app.config["DOSSIER_DIR"])
+
+
+def import_staging_store() -> ImportStagingStore:
+    return ImportStagingStore(Path(current_app.config["INSTANCE_DIR"]) / "imports")

@@ -45,7 +45,7 @@ def upload(client, reference, *named_files):
 def found(client, query: str) -> set[str]:
     response = client.get("/search", query_string={"q": query})
     assert response.status_code == 200
-    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})"', response.get_data(as_text=True)))
+    return set(re.findall(r'href="/cases/(C-\d{4}-\d{5})[?"]', response.get_data(as_text=True)))
 
 
 def invoke(app, *args):

@@ -228,9 +228,9 @@ def test_a_reporter_sees_only_their_own_cases_of_a_business(login):
 
 
 def test_the_monthly_chart_counts_every_case_even_beyond_those_listed(login, monkeypatch):
-    from investigations.businesses import routes
+    from investigations.businesses import queries
 
-    monkeypatch.setattr(routes, "CASES_LISTED", 2)
+    monkeypatch.setattr(queries, "CASES_LISTED", 2)
     eve = login("eve")
     for day in ("2026-01-05", "2026-01-20", "2026-03-02"):
         file_case(eve, business_name="Acme Corp", date_received=day)

@@ -189,7 +189,7 @@ def test_publishing_and_closing_are_editors_moves(login, target):
     assert response.status_code == 403
     assert "Only editors" in response.get_data(as_text=True)
     assert get_case(reference).status == "investigating"
-    assert move(login("eve"), reference, target).status_code == 302
+    assert move(login("eve"), reference, target, comment="The complainant withdrew").status_code == 302
     assert get_case(reference).status == target
 
 

@@ -1,31 +1,31 @@
 """Who is calling the API: the bearer token, and nothing else.
 
-Why API views are marked `@public` at the route level: `enforce_route_access`
-(permissions.py) knows sessions only; it would send a token client to the sign-in page. So
-every API view declares `@public` to it, and the API's own gate takes over: every
-`ApiBlueprint` runs `authenticate` before its views and answers 401 (problem+json) unless
-the request carries `Authorization: Bearer <token>` with an unrevoked, unexpired token of an
-active account. That account is then the request's current user, so the object rules
-(can_view_case, visible_cases_clause, ...) and the audit trail apply to it exactly as on the
-web. A session cookie never authenticates an API request: the API cannot be driven by a
-browser's cookies, and so needs no CSRF token. `@public` is safe here only because of that gate:
-never put an API view on another blueprint.
+Every API view's permission decision is declared where the web's are, in permissions.py:
+`ApiBlueprint.route` gives each view the API_TOKEN level (any valid token), or keeps the
+API_EDITOR level of an `@editors_only` view, and refuses a view that declares anything else
+(a `@public` API view cannot be registered). `enforce_route_access` (permissions.py), which
+runs before every request, sees those levels and calls `authenticate` below: it answers 401
+(problem+json) unless the request carries `Authorization: Bearer <token>` with an unrevoked,
+unexpired token of an active account. That account is then the request's current user, so the
+object rules (can_view_case, visible_cases_clause, ...) and the audit trail apply to it exactly
+as on the web. A session cookie never authenticates an API request: the API cannot be driven by
+a browser's cookies, and so needs no CSRF token. Only the OpenAPI document and the reference
+page are @public.
 """
 import re
-from functools import wraps
 from http import HTTPStatus
 
 from flask import g, request
-from flask_login import current_user
 from flask_smorest import Blueprint
 
-from .errors import PROBLEM_JSON, fail, problem, register_handlers
+from ..permissions import API_EDITOR, API_TOKEN, TOKEN_LEVELS, api_editor, api_token
+from .errors import PROBLEM_JSON, problem, register_handlers
 from .schemas import ProblemSchema
 from .tokens import find_token, note_use
 
 API_PREFIX = "/api/v1"
-TOKEN = "token"  # any valid token; object rules (can_view_case, ...) decide the rest
-EDITOR = "editor"  # a token of an editor or admin
+TOKEN = API_TOKEN  # any valid token; object rules (can_view_case, ...) decide the rest
+EDITOR = API_EDITOR  # a token of an editor or admin
 REALM = 'Bearer realm="Investigations API"'
 PATH_PARAMETERS = {
     "reference": "A case's reference, e.g. C-2026-00042.",
@@ -43,7 +43,8 @@ def bearer_secret() -> str | None:
 
 
 def authenticate():
-    """before_request of every API blueprint: the token's account becomes the current user."""
+    """For enforce_route_access (permissions.py), on every API route: the token's account becomes
+    the current user, or the answer is a 401 problem."""
     secret = bearer_secret()
     if secret is None:
         return problem(401, "Send an API token in the Authorization header: `Authorization: Bearer <token>`. "
@@ -67,25 +68,14 @@ def authenticate():
 
 
 def editors_only(what: str):
-    """Declare an editors' operation (below @public): 403 for reporters before anything else is
-    read, as the web's @editor_only gives. `api_level` tells tests which operations these are."""
-
-    def decorator(view):
-        @wraps(view)
-        def checked(*args, **kwargs):
-            if not current_user.is_editor:
-                fail(403, f"Only editors and admins may {what}.")
-            return view(*args, **kwargs)
-
-        checked.api_level = EDITOR
-        return checked
-
-    return decorator
+    """Declare an editors' operation (below @blp.route): 403 for reporters' tokens before anything
+    else is read, as the web's @editor_only gives."""
+    return api_editor(what)
 
 
 def api_level(view) -> str:
-    """What an API view needs besides a valid token: "editor" or nothing more ("token")."""
-    return getattr(view, "api_level", TOKEN)
+    """What an API view needs: API_EDITOR (an editor's token) or API_TOKEN (any valid token)."""
+    return getattr(view, "access_level", None)
 
 
 def _not_cached(response):
@@ -101,7 +91,6 @@ class ApiBlueprint(Blueprint):
     def __init__(self, name: str, import_name: str, *, tag: str, description: str):
         super().__init__(name, import_name, url_prefix=API_PREFIX, description=description)
         self.tag = tag
-        self.before_request(authenticate)
         self.after_request(_not_cached)
         register_handlers(self)
 
@@ -114,6 +103,12 @@ class ApiBlueprint(Blueprint):
                                  **options)
 
         def decorator(view):
+            level = getattr(view, "access_level", None)
+            if level is None:
+                view = api_token(view)
+            elif level not in TOKEN_LEVELS:
+                raise RuntimeError(f"API view {view.__name__} declares {level!r}: API views take a token "
+                                   f"(the default) or @editors_only, never a web access level.")
             register(self.problem(401)(view))
             return view
 

@@ -1,19 +1,18 @@
 """Businesses: list and read them (every account), change their details (editors).
 
-Every account sees every business, as on the web; the cases and counts shown with a business
-are only those the caller may see.
+Thin views over businesses/queries.py and services.py, the same functions as the web's business
+pages: every account sees every business that was not merged into another (a merged one's
+address leads to the business it became); the cases and counts shown with a business are those
+the caller may see, without cases merged into another, so a count and its case list agree.
 """
 import re
 
 from flask import current_app
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
-from ..businesses.naming import normalize_business_name
-from ..businesses.services import BUSINESS_FIELDS, BusinessNameTaken, case_counts, get_business_by_slug, update_business
+from ..businesses.queries import business_page, case_counts, visible_cases
+from ..businesses.services import BusinessDetails, BusinessNameTaken, get_business_by_slug, update_business
 from ..extensions import db
-from ..models import Business, BusinessAlias, Case
-from ..permissions import public, visible_cases_clause
+from ..models import Business
 from .auth import ApiBlueprint, editors_only
 from .cases import TOTAL_HEADER, me, paged
 from .errors import fail
@@ -26,58 +25,39 @@ SLUG = re.compile(r"[A-Za-z0-9_-]{1,220}")
 
 
 def business_or_404(slug: str) -> Business:
+    """The business at this slug; a merged one's GET leads (308) to the business it became, a change 409s."""
     if not SLUG.fullmatch(slug):
         fail(404)
-    return get_business_by_slug(slug)
+    return get_business_by_slug(slug, redirect_status=308)
 
 
 def _with_details(business: Business) -> Business:
     """The business with what the caller may see of its cases (for BusinessDetailSchema)."""
     business.counts = case_counts(business, me())
     business.case_count = business.counts["total"]
-    business.cases_visible = db.session.scalars(
-        select(Case).where(Case.business_id == business.id, visible_cases_clause(me()))
-        .order_by(Case.date_received.desc(), Case.id.desc()).limit(200)
-    ).all()
+    business.cases_visible = visible_cases(business, me())
     return business
 
 
 @blp.route("/businesses", methods=["GET"])
-@public  # the API blueprint's token check applies: see auth.py
 @blp.arguments(BusinessArgsSchema, location="query")
 @blp.response(200, BusinessListSchema, headers=TOTAL_HEADER)
 def list_businesses(args):
     """List businesses
 
-    By name; `q` finds a part of a name or alias, as the web's business list does.
+    By name; `q` finds a part of a name or alias, as the web's business list does. Businesses merged
+    into another are not listed.
     """
-    per_page = args["per_page"] or current_app.config["CASES_PER_PAGE"]
-    visible_count = (
-        select(func.count(Case.id))
-        .where(Case.business_id == Business.id, visible_cases_clause(me()))
-        .correlate(Business)
-        .scalar_subquery()
-    )
-    condition = Business.id.isnot(None)
-    normalized = normalize_business_name(args.get("q") or "")
-    if normalized:
-        alias_match = select(BusinessAlias.business_id).where(BusinessAlias.normalized_name.contains(normalized))
-        condition = or_(Business.normalized_name.contains(normalized), Business.id.in_(alias_match))
-    total = db.session.scalar(select(func.count(Business.id)).where(condition))
-    rows = db.session.execute(
-        select(Business, visible_count.label("case_count")).where(condition)
-        .options(selectinload(Business.aliases)).order_by(Business.name, Business.id)
-        .limit(per_page).offset((args["page"] - 1) * per_page)
-    ).all()
+    listed = business_page(me(), args.get("q") or "", args["page"],
+                           args["per_page"] or current_app.config["CASES_PER_PAGE"])
     items = []
-    for business, case_count in rows:
-        business.case_count = case_count
-        items.append(business)
-    return paged(items, total, args["page"], per_page)
+    for row in listed.rows:
+        row.business.case_count = row.case_count
+        items.append(row.business)
+    return paged(items, listed.total, listed.page, listed.per_page)
 
 
 @blp.route("/businesses/<slug>", methods=["GET"])
-@public
 @blp.response(200, BusinessDetailSchema)
 @blp.problem(404)
 def get_business(slug):
@@ -89,26 +69,24 @@ def get_business(slug):
 
 
 @blp.route("/businesses/<slug>", methods=["PATCH"])
-@public
 @editors_only("change businesses")
-@blp.arguments(BusinessUpdateSchema)
+@blp.arguments(BusinessUpdateSchema, required=False)  # no body (or {}) changes nothing
 @blp.response(200, BusinessDetailSchema)
 @blp.problem(403)
 @blp.problem(404)
+@blp.problem(409, "The name or an alias belongs to another business (`errors` says which), or this business "
+                  "was merged into another (change that one).")
 def update_business_view(changes, slug):
     """Change a business's details (editors)
 
     Send only the fields to change; `aliases` replaces the list of other names. A renamed business
-    keeps its old name as an alias. A name or alias that belongs to another business answers 422.
+    keeps its old name as an alias. A name or alias that belongs to another business answers 409.
     """
     business = business_or_404(slug)
-    data = {field: getattr(business, field) for field in BUSINESS_FIELDS}
-    aliases = changes.pop("aliases", business.alias_names)
-    data.update(changes)
     try:
-        update_business(business, data, aliases)
+        update_business(business, BusinessDetails.of(business).replace(**changes))
     except BusinessNameTaken as error:
         db.session.rollback()
-        fail(422, errors={error.field: [str(error)]})
+        fail(409, str(error), errors={error.field: [str(error)]})
     db.session.commit()
     return _with_details(business)

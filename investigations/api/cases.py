@@ -27,7 +27,7 @@ from ..cases.services import (
 from ..extensions import db
 from ..models import Case, User
 from ..models.cases import Status, TimelineKind
-from ..permissions import can_edit_case, public
+from ..permissions import can_edit_case
 from .auth import ApiBlueprint, editors_only
 from .errors import fail
 from .schemas import (
@@ -90,7 +90,7 @@ def require_editable(case: Case) -> None:
 
 
 def with_case(editable: bool = False):
-    """Declare a case route (below @public and @editors_only): the view gets `case` for the
+    """Declare a case route (below @blp.route and @editors_only): the view gets `case` for the
     path's `reference`. 404 unless the caller may see it, and with `editable`, 403 unless they may
     change it; both before the request's data is read, as on the web."""
 
@@ -127,7 +127,6 @@ def _service_data(data: dict) -> dict:
 
 
 @blp.route("/cases", methods=["GET"])
-@public  # the API blueprint's token check applies: see auth.py
 @blp.arguments(CaseFilterSchema, location="query")
 @blp.response(200, CaseListSchema, headers=TOTAL_HEADER)
 def list_cases(args):
@@ -141,7 +140,6 @@ def list_cases(args):
 
 
 @blp.route("/cases", methods=["POST"])
-@public
 @blp.arguments(CaseInputSchema)
 @blp.response(201, CaseSchema, headers={"Location": {"description": "The new case.", "schema": {"type": "string"}}})
 def create_case_view(data):
@@ -156,7 +154,6 @@ def create_case_view(data):
 
 
 @blp.route("/cases/<reference>", methods=["GET"])
-@public
 @with_case()
 @blp.arguments(IncludeArgsSchema, location="query")
 @blp.response(200, CaseSchema)
@@ -176,9 +173,8 @@ def get_case(args, case):
 
 
 @blp.route("/cases/<reference>", methods=["PATCH"])
-@public
 @with_case(editable=True)
-@blp.arguments(CaseUpdateSchema)
+@blp.arguments(CaseUpdateSchema, required=False)  # no body (or {}) changes nothing
 @blp.response(200, CaseSchema)
 @blp.problem(403)
 @blp.problem(404)
@@ -198,7 +194,6 @@ def update_case_view(changes, case):
 
 
 @blp.route("/cases/<reference>/status", methods=["POST"])
-@public
 @with_case()
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, CaseSchema)
@@ -222,31 +217,31 @@ def move_case(data, case):
 
 
 @blp.route("/cases/<reference>/assignee", methods=["PUT"])
-@public
 @editors_only("assign cases")
 @with_case()
 @blp.arguments(AssignmentSchema)
 @blp.response(200, CaseSchema)
 @blp.problem(403)
 @blp.problem(404)
+@blp.problem(409, "No active reporter or editor has this id.")
 def assign_case_view(data, case):
     """Assign a case (editors)
 
-    To an active reporter or editor, by id; `null` unassigns it. The assignment is added to the
-    timeline.
+    To an active reporter or editor, by id; `null` unassigns it. An id of no such account (none, a
+    deactivated one, an admin's) answers 409. The assignment is added to the timeline.
     """
     assignee = None
     if data["assignee_id"] is not None:
         assignee = next((user for user in assignable_users() if user.id == data["assignee_id"]), None)
         if assignee is None:
-            fail(422, errors={"assignee_id": ["Choose an active reporter or editor."]})
+            fail(409, "No active reporter or editor has this id.",
+                 errors={"assignee_id": ["Choose an active reporter or editor."]})
     if assign_case(case, assignee, me()):
         db.session.commit()
     return case
 
 
 @blp.route("/cases/<reference>/response", methods=["POST"])
-@public
 @with_case(editable=True)
 @blp.arguments(BusinessResponseInputSchema)
 @blp.response(200, CaseSchema)
@@ -263,7 +258,6 @@ def business_response(data, case):
 
 
 @blp.route("/cases/<reference>/timeline", methods=["GET"])
-@public
 @with_case()
 @blp.response(200, TimelineListSchema)
 @blp.problem(404)
@@ -277,7 +271,6 @@ def list_timeline(case):
 
 
 @blp.route("/cases/<reference>/timeline", methods=["POST"])
-@public
 @with_case(editable=True)
 @blp.arguments(NoteInputSchema)
 @blp.response(201, TimelineEntrySchema)

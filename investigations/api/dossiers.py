@@ -12,7 +12,7 @@ from ..dossiers.render import DossierError
 from ..dossiers.services import dossier_path, issue_now, send_dossier, start_dossier
 from ..extensions import db
 from ..models import Dossier
-from ..permissions import can_view_case, public
+from ..permissions import can_view_dossier
 from .auth import ApiBlueprint
 from .cases import me, with_case
 from .errors import fail
@@ -37,7 +37,6 @@ def pdf_response(dossier: Dossier, status: int = 200):
 
 
 @blp.route("/cases/<reference>/dossier", methods=["POST"])
-@public  # the API blueprint's token check applies: see auth.py
 @with_case()
 @blp.arguments(DossierInputSchema, required=False)
 @blp.response(201, PDF, content_type="application/pdf", description="The dossier (PDF), as an attachment.",
@@ -67,7 +66,6 @@ def export_case_dossier(data, case):
 
 
 @blp.route("/dossiers/<int:dossier_id>", methods=["GET"])
-@public
 @blp.response(200, PDF, content_type="application/pdf", description="The dossier (PDF), as an attachment.",
               headers=DOSSIER_HEADERS)
 @blp.problem(404)
@@ -77,9 +75,7 @@ def download_dossier(dossier_id):
     Case dossiers of cases you may see; business dossiers for editors.
     """
     dossier = db.session.get(Dossier, dossier_id)
-    allowed = dossier is not None and (
-        me().is_editor or (dossier.case is not None and can_view_case(me(), dossier.case)))
-    if not allowed:
+    if not can_view_dossier(me(), dossier):
         fail(404)
     if not dossier.is_ready or not dossier_path(dossier).is_file():
         fail(404, "This dossier's file is not available.")

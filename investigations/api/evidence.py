@@ -16,7 +16,6 @@ from ..evidence.services import (
     store_uploads,
 )
 from ..extensions import db
-from ..permissions import public
 from ..storage import TooLarge
 from .auth import ApiBlueprint
 from .cases import me, with_case
@@ -31,7 +30,6 @@ BINARY = {"type": "string", "format": "binary"}
 
 
 @blp.route("/cases/<reference>/evidence", methods=["GET"])
-@public  # the API blueprint's token check applies: see auth.py
 @with_case()
 @blp.response(200, EvidenceListSchema)
 @blp.problem(404)
@@ -44,10 +42,11 @@ def list_evidence(case):
 
 
 @blp.route("/cases/<reference>/evidence", methods=["POST"])
-@public
 @with_case(editable=True)
 @blp.arguments(UploadSchema, location="files")
-@blp.response(201, UploadResultSchema)
+@blp.response(201, UploadResultSchema, description="At least one file was added.")
+@blp.alt_response(200, schema=UploadResultSchema,
+                  description="No file was added: each was refused by its content (`refused` says why).")
 @blp.problem(403)
 @blp.problem(404)
 @blp.problem(413, "A file is over MAX_UPLOAD_MB; nothing of the upload was stored.")
@@ -56,27 +55,22 @@ def upload_evidence(files, case):
 
     multipart/form-data with one or more `files` and an optional `caption` and `source` for all of
     them. Files are accepted by their content (photos, PDF, text, e-mail, Word, Excel, audio, MP4);
-    refused ones are listed with the reason and the others kept. If no file was accepted, the answer
-    is 422.
+    refused ones are listed in `refused` with the reason and the others kept: 201 when at least one
+    file was added, 200 when none was.
     """
     form = blp.ARGUMENTS_PARSER.parse(UploadFormSchema(), location="form")
-    uploads = [ReceivedFile(file.stream, file.filename, form["caption"], form["source"])
-               for file in files["files"] if file and file.filename]
-    if not uploads:
-        fail(422, errors={"files": ["Choose one or more files to upload."]})
+    uploads = [ReceivedFile(file.stream, file.filename or "upload", form["caption"], form["source"])
+               for file in files["files"]]
     try:
         result = store_uploads(case, uploads, me())
     except TooLarge:
         fail(413)
-    if not result.added:
-        fail(422, "No file was added.",
-             errors={"files": [f"“{name}” was not added: {reason}" for name, reason in result.refused]})
-    return {"added": result.added, "refused": [{"name": name, "reason": reason} for name, reason in result.refused],
-            "repeats": result.repeats}, 201
+    body = {"added": result.added, "refused": [{"name": name, "reason": reason} for name, reason in result.refused],
+            "repeats": result.repeats}
+    return body, 201 if result.added else 200
 
 
 @blp.route("/evidence/<int:evidence_id>", methods=["GET"])
-@public
 @blp.response(200, EvidenceSchema)
 @blp.problem(404)
 def get_evidence(evidence_id):
@@ -91,7 +85,6 @@ def get_evidence(evidence_id):
 
 
 @blp.route("/evidence/<int:evidence_id>/download", methods=["GET"])
-@public
 @blp.response(200, BINARY, content_type="application/octet-stream",
               description="The original bytes, as an attachment named after the detected type.")
 @blp.problem(404)

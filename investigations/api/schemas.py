@@ -4,6 +4,7 @@ Input schemas take the field rules from investigations/validators.py, as the web
 that the API accepts exactly what the web accepts, with the same messages; output schemas never carry a complainant's details unless the view
 attached them on purpose (see `complainant` on CaseSchema).
 """
+import re
 from datetime import UTC, date
 
 from flask import url_for
@@ -14,8 +15,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from .. import validators as rules
 from ..dossiers.audiences import AUDIENCES
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status, TimelineKind
-from ..models.common import LARGEST_ID
-from ..permissions import can_edit_case, can_move_case
+from ..models.common import EARLIEST_DATE, LARGEST_ID
+from ..permissions import allowed_moves, can_edit_case
 from ..search.models import SORTS
 
 MAX_PER_PAGE = 100
@@ -27,11 +28,83 @@ FORM_RECEIVED_VIA = [key for key in RECEIVED_VIA if key != "import"]
 
 
 class Text(fields.String):
-    """A string without NUL characters (PostgreSQL refuses them) or surrounding white space."""
+    """A string without NUL characters (PostgreSQL refuses them) or surrounding white space.
+
+    Its length limit (a validate.Length's max, or the document's maxLength) holds for the text as
+    sent, as the document says, as well as for what is kept. `raw_limit=False` leaves that to a
+    rule (the items of a list, whose rule names the list)."""
+
+    def __init__(self, *args, raw_limit: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.raw_limit = raw_limit
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
+        if self.raw_limit:
+            self._check_raw_length(value)
         return value.replace("\x00", "").strip()
+
+    def _check_raw_length(self, value: str) -> None:
+        for validator in self.validators:
+            if isinstance(validator, validate.Length) and validator.max is not None and len(value) > validator.max:
+                raise ValidationError(validator._format_error(value, validator.message_max))
+        limit = self.metadata.get("maxLength")
+        if limit is not None and len(value) > limit:
+            raise ValidationError(f"Enter at most {limit} characters.")
+
+
+class StrictDate(fields.Date):
+    """A date written as the document's format says: YYYY-MM-DD (not 20260105)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _alternatives(values: list[str]) -> str:
+    return "(?:" + "|".join(values) + ")"
+
+
+def _dates_until(today: date) -> str:
+    """A pattern for the dates from EARLIEST_DATE's year to `today` (plausible_date's range, as of
+    the day the document was made; whether the day exists is the `date` format's business)."""
+    day, month = "(?:0[1-9]|[12][0-9]|3[01])", "(?:0[1-9]|1[0-2])"
+    years = _alternatives([str(year) for year in range(EARLIEST_DATE.year, today.year)])
+    this_year = [f"{today.year}-{_alternatives([f'{m:02d}' for m in range(1, today.month)])}-{day}"] \
+        if today.month > 1 else []
+    this_month = f"{today.year}-{today.month:02d}-{_alternatives([f'{d:02d}' for d in range(1, today.day + 1)])}"
+    return "^" + _alternatives([f"{years}-{month}-{day}", *this_year, this_month]) + "$"
+
+
+def plausible_date_field(**kwargs) -> StrictDate:
+    metadata = {"pattern": _dates_until(date.today()), **kwargs.pop("metadata", {})}
+    metadata["description"] = " ".join(filter(None, [metadata.get("description"),
+                                                    f"From {EARLIEST_DATE.year} to today."]))
+    return StrictDate(validate=plausible_date, metadata=metadata, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean: true or false, as the document says; not 0, 1, "yes" or "on"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+# Characters Text drops from the ends (str.strip's white space) or everywhere (NUL), as a class
+# for the document's patterns, which state what Text's stripping means for a required text.
+_DROPPED = rules.WHITE_SPACE + "\\u0000"
+
+
+def _kept_pattern(min_length: int) -> str:
+    """A pattern (found anywhere in the string, as JSON Schema's are) that a text matches when it
+    still has `min_length` characters once Text has dropped NULs and surrounding white space."""
+    kept, any_kept = f"[^{_DROPPED}]", "\\u0000*[^\\u0000]"
+    if min_length <= 1:
+        return kept
+    return f"{kept}(?:{any_kept}){{{min_length - 2},}}\\u0000*{kept}"
 
 
 class UtcDateTime(fields.DateTime):
@@ -67,8 +140,14 @@ class TextLength(validate.Length):
         return super().__call__(value)
 
 
-def required_text(max_length: int, min_length: int = 1, **kwargs) -> Text:
-    return Text(required=True, validate=TextLength(min=min_length, max=max_length), **kwargs)
+def _whole(pattern: str) -> str:
+    """`pattern` for the whole text, allowing what Text drops from its ends."""
+    return f"^[{_DROPPED}]*(?:{pattern})[{_DROPPED}]*$"
+
+
+def required_text(max_length: int, min_length: int = 1, metadata: dict | None = None, **kwargs) -> Text:
+    metadata = {"pattern": _kept_pattern(min_length), **(metadata or {})}
+    return Text(required=True, validate=TextLength(min=min_length, max=max_length), metadata=metadata, **kwargs)
 
 
 def optional_text(max_length: int, **kwargs) -> Text:
@@ -144,8 +223,9 @@ class CaseInputSchema(Schema):
     """A new case: the same fields and rules as the web's New case form."""
 
     title = required_text(200, min_length=3)
-    business_name = required_text(200, metadata=_describe(
-        "An existing business is matched by its normalized name or an alias; otherwise a new one is created."))
+    business_name = required_text(200, metadata={"pattern": rules.business_name_pattern(), "description": (
+        "An existing business is matched by its normalized name or an alias; otherwise a new one is created. "
+        "It needs a letter or digit.")})
     category = Text(required=True, validate=validate.OneOf(list(CATEGORIES)))
     narrative = required_text(50_000, min_length=10, metadata=_describe("What happened."))
     desired_resolution = optional_text(5000)
@@ -156,18 +236,20 @@ class CaseInputSchema(Schema):
                                                  "description": "A number or a decimal string: 120.50."})
     currency = Text(validate=validate.OneOf(CURRENCIES),
                     metadata=_describe("Default: the app's DEFAULT_CURRENCY."))
-    incident_date = fields.Date(allow_none=True, validate=plausible_date)
-    date_received = fields.Date(validate=plausible_date, metadata=_describe("Default: today."))
+    incident_date = plausible_date_field(allow_none=True)
+    date_received = plausible_date_field(metadata=_describe("Default: today."))
     received_via = Text(load_default="web", validate=validate.OneOf(FORM_RECEIVED_VIA))
-    tags = fields.List(Text(validate=TextLength(min=1), metadata={"maxLength": rules.TAG_MAX}),
+    tags = fields.List(Text(validate=TextLength(min=1), raw_limit=False, metadata={
+        "maxLength": rules.TAG_MAX, "pattern": f"^[^,]*[^{_DROPPED},][^,]*$", "description": "No commas."}),
                        validate=rules.for_schema(rules.tag_names), metadata={"maxItems": rules.TAGS_MAX})
     complainant_name = required_text(200)
     complainant_email = Text(allow_none=True, validate=rules.for_schema(rules.email_address),
                              metadata={"format": "email", "maxLength": rules.EMAIL_MAX})
     complainant_phone = Text(allow_none=True, validate=rules.for_schema(rules.phone_number), metadata={
-        "maxLength": rules.PHONE_MAX, "description": "Digits, spaces and + ( ) - . / x."})
+        "maxLength": rules.PHONE_MAX, "pattern": _whole(rules.PHONE_PATTERN),
+        "description": "Digits, spaces and + ( ) - . / x; at least one digit."})
     complainant_address = optional_text(1000)
-    consent_to_publish = fields.Boolean(load_default=False, metadata=_describe(
+    consent_to_publish = StrictBoolean(load_default=False, metadata=_describe(
         "The complainant consents to being named in publications and dossiers."))
 
     @validates("business_name")
@@ -195,7 +277,7 @@ class AssignmentSchema(Schema):
 
 class BusinessResponseInputSchema(Schema):
     response = required_text(50_000, metadata=_describe("The business's response."))
-    received_on = fields.Date(load_default=date.today, validate=plausible_date, metadata=_describe("Default: today."))
+    received_on = plausible_date_field(load_default=date.today, metadata=_describe("Default: today."))
 
 
 class ComplainantSchema(Schema):
@@ -255,9 +337,7 @@ class CaseSchema(CaseSummarySchema):
         return can_edit_case(current_user, case)
 
     def _allowed_moves(self, case) -> list[str]:
-        from ..cases.workflow import TRANSITIONS
-
-        return [target.value for target in TRANSITIONS[case.status_enum] if can_move_case(current_user, case, target)]
+        return [target.value for target in allowed_moves(current_user, case)]
 
     def _web_url(self, case) -> str:
         return url_for("cases.detail", reference=case.reference, _external=True)
@@ -288,8 +368,9 @@ class TimelineListSchema(Schema):
 class NoteInputSchema(Schema):
     kind = Text(load_default="note", validate=validate.OneOf([k.value for k in NOTE_KINDS]))
     body = required_text(20_000)
-    occurred_at = UtcDateTime(allow_none=True, validate=not_before_earliest_date, metadata=_describe("Default: now."))
-    internal = fields.Boolean(load_default=True, metadata=_describe(
+    occurred_at = UtcDateTime(allow_none=True, validate=not_before_earliest_date, metadata={
+        "pattern": r"^(?:19[7-9][0-9]|[2-9][0-9]{3})-", "description": f"From {EARLIEST_DATE.year}. Default: now."})
+    internal = StrictBoolean(load_default=True, metadata=_describe(
         "Leave it out of dossiers for news outlets and regulators (default: true)."))
 
 
@@ -328,7 +409,8 @@ class EvidenceListSchema(Schema):
 class UploadSchema(Schema):
     """multipart/form-data: one or more `files`, with a `caption` and `source` for all of them."""
 
-    files = fields.List(Upload(), required=True, metadata=_describe("One or more files (repeat the field)."))
+    files = fields.List(Upload(), required=True, validate=validate.Length(min=1),
+                        metadata=_describe("One or more files (repeat the field)."))
     caption = Text(validate=validate.Length(max=2000))
     source = Text(validate=validate.Length(max=255))
 
@@ -394,15 +476,18 @@ class BusinessDetailSchema(BusinessSchema):
 class BusinessUpdateSchema(Schema):
     """Changed fields only; `aliases` replaces the list of other names."""
 
-    name = required_text(200)
+    name = required_text(200, metadata={"pattern": rules.business_name_pattern(),
+                                        "description": "It needs a letter or digit."})
     website = Text(allow_none=True, validate=rules.for_schema(rules.website_url), metadata={
-        "format": "uri", "maxLength": rules.WEBSITE_MAX, "description": "An http:// or https:// address."})
+        "pattern": _whole(rules.WEBSITE_PATTERN), "maxLength": rules.WEBSITE_MAX,
+        "description": "An http:// or https:// address."})
     address = optional_text(2000)
     city = optional_text(120)
     region = optional_text(120)
     country = optional_text(120)
     industry = optional_text(120)
-    aliases = fields.List(Text(validate=TextLength(min=1), metadata={"maxLength": rules.ALIAS_MAX}),
+    aliases = fields.List(Text(validate=TextLength(min=1), raw_limit=False, metadata={"maxLength": rules.ALIAS_MAX,
+                                                                     "pattern": _kept_pattern(1)}),
                           validate=rules.for_schema(rules.alias_names), metadata={"maxItems": rules.ALIASES_MAX})
 
     def __init__(self, **kwargs):
@@ -427,8 +512,8 @@ class SearchArgsSchema(Schema):
                               metadata=_describe("A business id (the `business` facet's values)."))
     region = Text(validate=validate.Length(max=100), metadata=_describe("A state or region (lower case)."))
     year = fields.Integer(validate=validate.Range(min=1900, max=2999), metadata=_describe("Year received."))
-    date_from = fields.Date(data_key="from", metadata=_describe("Received on or after this date."))
-    date_to = fields.Date(data_key="to", metadata=_describe("Received on or before this date."))
+    date_from = StrictDate(data_key="from", metadata=_describe("Received on or after this date."))
+    date_to = StrictDate(data_key="to", metadata=_describe("Received on or before this date."))
     sort = Text(load_default="relevance", validate=validate.OneOf(list(SORTS)))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
@@ -474,11 +559,12 @@ class DossierInputSchema(Schema):
     audience = Text(load_default="bbb", validate=validate.OneOf(list(AUDIENCES)), metadata=_describe(
         "internal (newsroom only), news (a news outlet) or bbb (BBB / regulator). What each leaves out: "
         "see the README's Dossiers section."))
-    with_originals = fields.Boolean(load_default=False, metadata=_describe(
+    with_originals = StrictBoolean(load_default=False, metadata=_describe(
         "Attach the original evidence files inside the PDF, where the audience may have them."))
-    with_photos = fields.Boolean(load_default=False, metadata=_describe(
+    with_photos = StrictBoolean(load_default=False, metadata=_describe(
         "For news and bbb: include photos of evidence whose complainant did not consent to be named."))
-    withheld_words = fields.List(Text(validate=validate.Length(min=2, max=100)), load_default=list,
+    withheld_words = fields.List(Text(validate=TextLength(min=2, max=100), metadata={"pattern": _kept_pattern(2)}),
+                                 load_default=list,
                                  validate=validate.Length(max=50), metadata=_describe(
         "For news and bbb: words or phrases to withhold besides the complainant's identity (printed as "
         "[withheld]). The complainant's recorded name, e-mail, phone and address are always withheld."))

@@ -1,20 +1,18 @@
+"""The business pages: thin views over businesses/queries.py (reading) and services.py (changing),
+the same functions as the API's /api/v1/businesses."""
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..forms import page_number
-from ..models import Business, BusinessAlias, Case
-from ..permissions import editor_only, signed_in, visible_cases_clause
+from ..permissions import editor_only, signed_in
 from . import bp
 from .forms import BusinessForm, MergeBusinessForm
-from .naming import normalize_business_name
+from .queries import business_page, case_counts, visible_cases
 from .services import (
-    BUSINESS_FIELDS,
+    BusinessDetails,
     BusinessNameTaken,
     MergeError,
-    case_counts,
     find_business,
     get_business_by_slug,
     merge_businesses,
@@ -22,54 +20,40 @@ from .services import (
     visible_pattern,
 )
 
-CASES_LISTED = 200  # the newest; the case list filtered by business shows them all
-
 
 @bp.route("/businesses/")
 @signed_in
 def index():
     q = request.args.get("q", "").strip()[:200]
-    visible_count = (
-        select(func.count(Case.id))
-        .where(Case.business_id == Business.id, Case.merged_into_id.is_(None), visible_cases_clause(current_user))
-        .correlate(Business)
-        .scalar_subquery()
-    )
-    query = (select(Business, visible_count.label("case_count")).options(selectinload(Business.aliases))
-             .where(Business.merged_into_id.is_(None)).order_by(Business.name))  # aliases for the whole page in one query
-    if q:
-        normalized = normalize_business_name(q)
-        alias_match = select(BusinessAlias.business_id).where(BusinessAlias.normalized_name.contains(normalized))
-        query = query.where(or_(Business.normalized_name.contains(normalized), Business.id.in_(alias_match)))
-    per_page = current_app.config["CASES_PER_PAGE"]
-    page = page_number(request.args.get("page"))
-    rows = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return render_template("businesses/index.html", rows=rows[:per_page], q=q, page_number=page,
-                           has_next=len(rows) > per_page)
+    listed = business_page(current_user, q, page_number(request.args.get("page")), current_app.config["CASES_PER_PAGE"])
+    rows = [(row.business, row.case_count) for row in listed.rows]
+    return render_template("businesses/index.html", rows=rows, q=q, page_number=listed.page,
+                           has_next=listed.has_next)
 
 
 @bp.route("/businesses/<slug>")
 @signed_in
 def detail(slug):
     business = get_business_by_slug(slug)
-    cases = db.session.scalars(
-        select(Case)
-        .where(Case.business_id == business.id, Case.merged_into_id.is_(None), visible_cases_clause(current_user))
-        .order_by(Case.date_received.desc(), Case.id.desc()).limit(CASES_LISTED)
-    ).all()
-    return render_template("businesses/detail.html", business=business, cases=cases,
+    return render_template("businesses/detail.html", business=business, cases=visible_cases(business, current_user),
                            counts=case_counts(business, current_user), pattern=visible_pattern(business, current_user))
+
+
+def _edit_form(business, submitted: bool = True) -> BusinessForm:
+    """The edit form over the business's details (with the request's form data when `submitted`)."""
+    details = BusinessDetails.of(business)
+    data = {**vars(details), "aliases": "\n".join(details.aliases)}
+    return BusinessForm(data=data) if submitted else BusinessForm(formdata=None, data=data)
 
 
 @bp.route("/businesses/<slug>/edit", methods=["GET", "POST"])
 @editor_only
 def edit(slug):
     business = get_business_by_slug(slug)
-    current = {field: getattr(business, field) for field in BUSINESS_FIELDS}
-    form = BusinessForm(data={**current, "aliases": "\n".join(business.alias_names)})
+    form = _edit_form(business)
     if form.validate_on_submit():
         try:
-            changed = update_business(business, form.data, form.aliases.data.splitlines())
+            changed = update_business(business, BusinessDetails.from_mapping(form.data, form.aliases.data.splitlines()))
         except BusinessNameTaken as error:
             db.session.rollback()
             form[error.field].errors.append(str(error))
@@ -101,6 +85,5 @@ def merge(slug):
                 flash(f"{duplicate.name} was merged into {survivor.name}: {moved} case{'' if moved == 1 else 's'} "
                       f"moved, and its names are now aliases.", "success")
                 return redirect(url_for("businesses.detail", slug=survivor.slug))
-    current = {field: getattr(duplicate, field) for field in BUSINESS_FIELDS}
-    edit_form = BusinessForm(formdata=None, data={**current, "aliases": "\n".join(duplicate.alias_names)})
-    return render_template("businesses/form.html", form=edit_form, business=duplicate, merge_form=form), 422
+    return render_template("businesses/form.html", form=_edit_form(duplicate, submitted=False), business=duplicate,
+                           merge_form=form), 422

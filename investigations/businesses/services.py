@@ -1,12 +1,12 @@
 """Finding, creating and editing businesses, and the pattern of complaints against one."""
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 
 from flask import abort, redirect, request, url_for
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import audit
 from ..charts import bar_chart
@@ -14,8 +14,9 @@ from ..database import insert_if_absent
 from ..extensions import db
 from ..models import Business, BusinessAlias, Case, utcnow
 from ..models.cases import CATEGORIES, Status
-from ..permissions import require, visible_cases_clause
+from ..permissions import require
 from .naming import normalize_business_name, slugify
+from .queries import business_at_slug, cases_of_clause, follow_merges, merged_message
 
 
 class BusinessNameTaken(ValueError):
@@ -31,23 +32,18 @@ class MergeError(ValueError):
     """Two records that cannot be merged (the same business, or one already merged away)."""
 
 
-def get_business_by_slug(slug: str) -> Business:
-    """The business at /businesses/<slug>, or 404. A merged duplicate's pages lead to the business
-    it was merged into; changes to it are refused."""
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
-    require(business is not None)
-    if business.merged_into_id is not None:
-        survivor = _follow_merges(business)
+def get_business_by_slug(slug: str, redirect_status: int = 302) -> Business:
+    """The business at /businesses/<slug> for a view, or 404. A merged duplicate's address leads
+    (GET) to the same address of the business it was merged into; changes to it are refused (409).
+    The web's pages and the API both come through here."""
+    found = business_at_slug(slug)
+    require(found is not None)
+    if found.merged:
         if request.method in ("GET", "HEAD"):
-            abort(redirect(url_for(request.endpoint, **{**request.view_args, "slug": survivor.slug})))
-        abort(409, f"{business.name} was merged into {survivor.name}; make changes there.")
-    return business
-
-
-def _follow_merges(business: Business) -> Business:
-    while business.merged_into_id is not None:
-        business = business.merged_into
-    return business
+            address = url_for(request.endpoint, **{**(request.view_args or {}), "slug": found.survivor.slug})
+            abort(redirect(address, redirect_status))
+        abort(409, merged_message(found.business, found.survivor))
+    return found.business
 
 
 def find_business(name: str) -> Business | None:
@@ -60,7 +56,7 @@ def find_business(name: str) -> Business | None:
         business = db.session.scalar(
             select(Business).join(BusinessAlias).where(BusinessAlias.normalized_name == normalized)
         )
-    return _follow_merges(business) if business is not None else None
+    return follow_merges(business) if business is not None else None
 
 
 def _unique_slug(name: str) -> str:
@@ -116,22 +112,52 @@ def set_aliases(business: Business, names: list[str]) -> None:
 BUSINESS_FIELDS = ("name", "website", "address", "city", "region", "country", "industry")
 
 
-def update_business(business: Business, data: dict, aliases: list[str]) -> list[str]:
-    """Apply edited details; return the names of the fields that changed."""
-    new_name = " ".join(data["name"].split())
+@dataclass
+class BusinessDetails:
+    """What an editor may change about a business: its details and its other names (a list)."""
+
+    name: str
+    website: str | None = None
+    address: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    industry: str | None = None
+    aliases: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, business: Business) -> "BusinessDetails":
+        return cls(**{name: getattr(business, name) for name in BUSINESS_FIELDS}, aliases=business.alias_names)
+
+    @classmethod
+    def from_mapping(cls, data, aliases: list[str]) -> "BusinessDetails":
+        """From a mapping with (at least) the BUSINESS_FIELDS, e.g. a form's data."""
+        return cls(**{name: data.get(name) for name in BUSINESS_FIELDS}, aliases=list(aliases))
+
+    def replace(self, **changes) -> "BusinessDetails":
+        known = {f.name for f in fields(self)}
+        return BusinessDetails(**{**{name: getattr(self, name) for name in known},
+                                  **{name: value for name, value in changes.items() if name in known}})
+
+
+def update_business(business: Business, details: BusinessDetails) -> list[str]:
+    """Apply edited details; return the names of the fields that changed. Raises BusinessNameTaken
+    if the name or an alias belongs to another business."""
+    new_name = " ".join(details.name.split())
     normalized = normalize_business_name(new_name)
     if normalized != business.normalized_name:
         owner = find_business(new_name)
         if owner is not None and owner.id != business.id:
             raise BusinessNameTaken(new_name, owner, "name")
     old_name = business.name
+    aliases = list(details.aliases)
     changed = []
-    for field in BUSINESS_FIELDS:
-        value = data.get(field)
-        value = " ".join(value.split()) if field == "name" else (value.strip() or None if value else None)
-        if getattr(business, field) != value:
-            setattr(business, field, value)
-            changed.append(field)
+    for name in BUSINESS_FIELDS:
+        value = getattr(details, name)
+        value = " ".join(value.split()) if name == "name" else (value.strip() or None if value else None)
+        if getattr(business, name) != value:
+            setattr(business, name, value)
+            changed.append(name)
     if "name" in changed:
         business.normalized_name = normalized
         aliases = [*aliases, old_name]  # complaints may still arrive under the old name
@@ -164,21 +190,6 @@ def merge_businesses(duplicate: Business, survivor: Business, actor) -> int:
     set_aliases(survivor, [*survivor.alias_names, *names])
     audit.record("business.merge", survivor, actor=actor, duplicate=duplicate.name, cases=len(moved))
     return len(moved)
-
-
-def case_counts(business: Business, user) -> dict[str, dict[str, int]]:
-    """Counts of the business's cases that `user` may see, by status and by category."""
-    base = select(Case).where(Case.business_id == business.id, Case.merged_into_id.is_(None), visible_cases_clause(user)).subquery()
-    by_status = dict(db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).all())
-    by_category = dict(db.session.execute(select(base.c.category, func.count()).group_by(base.c.category)).all())
-    return {
-        "status": {s.label: by_status[s.value] for s in Status if by_status.get(s.value)},
-        "category": {
-            CATEGORIES.get(key, key): count
-            for key, count in sorted(by_category.items(), key=lambda item: -item[1])
-        },
-        "total": sum(by_status.values()),
-    }
 
 
 @dataclass
@@ -220,7 +231,7 @@ def visible_pattern(business: Business, user) -> ComplaintPattern:
     """The pattern of every case against `business` that `user` may see (pages list only the newest)."""
     rows = db.session.execute(
         select(Case.date_received, Case.category, Case.status, Case.amount_in_dispute, Case.currency)
-        .where(Case.business_id == business.id, Case.merged_into_id.is_(None), visible_cases_clause(user))
+        .where(cases_of_clause(business.id, user))
     ).all()
     return complaint_pattern([CaseFacts(*row) for row in rows])
 

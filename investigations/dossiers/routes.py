@@ -5,7 +5,7 @@ from ..businesses.services import complaint_pattern, get_business_by_slug
 from ..cases.queries import get_visible_case
 from ..extensions import db
 from ..models import Dossier, Evidence
-from ..permissions import can_view_case, editor_only, require, signed_in
+from ..permissions import can_view_dossier, editor_only, require, signed_in
 from . import bp
 from .audiences import AUDIENCES, NEWS, Choices, case_content, withheld_fields
 from .forms import DossierForm, ReleaseForm, VerifyForm, withheld_word_list
@@ -125,9 +125,7 @@ def business_dossier(slug):
 
 def _get_dossier(dossier_id: int) -> Dossier:
     dossier = db.session.get(Dossier, dossier_id)
-    require(dossier is not None)
-    allowed = current_user.is_editor or (dossier.case is not None and can_view_case(current_user, dossier.case))
-    require(allowed)
+    require(can_view_dossier(current_user, dossier))
     return dossier
 
 

@@ -1,9 +1,7 @@
 """Issuing dossiers: render, keep the file, record who issued what to whom, and verify copies."""
 import hashlib
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -15,21 +13,17 @@ from sqlalchemy import select
 from .. import audit
 from ..businesses.services import complaint_pattern
 from ..cases.services import add_timeline
+from ..evidence.services import ensure_photo_copies
 from ..extensions import db
 from ..models import Business, Case, Dossier, DossierState, User, utcnow
 from ..models.cases import TimelineKind
+from ..storage import dossier_store
 from .audiences import AUDIENCES, NO_CHOICES, Audience, Choices, case_content
 from .render import render_pdf
 
 
-def dossier_dir() -> Path:
-    path = Path(current_app.config["DOSSIER_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def dossier_path(dossier: Dossier) -> Path:
-    return dossier_dir() / f"dossier-{dossier.id}.pdf"
+    return dossier_store().path_for(dossier.id)
 
 
 def send_dossier(dossier: Dossier):
@@ -54,19 +48,6 @@ def start_dossier(audience: Audience, actor: User | None, case: Case | None = No
     return dossier
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".rendering-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _common_context(dossier: Dossier, audience: Audience) -> dict:
     """Outside recipients see the newsroom's name, not the staff member's."""
     newsroom = current_app.config["NEWSROOM_NAME"]
@@ -81,6 +62,7 @@ def render_dossier(dossier: Dossier) -> bytes:
         cases = [dossier.case]
     else:
         cases = sorted(dossier.business.current_cases, key=lambda case: (case.date_received, case.id))
+    ensure_photo_copies(item for case in cases for item in case.evidence)  # copies still queued
     choices = dossier_choices(dossier)
     contents = [case_content(case, audience, choices) for case in cases]
     evidence = [item for content in contents for item in content.evidence]
@@ -95,7 +77,7 @@ def render_dossier(dossier: Dossier) -> bytes:
         rendered = render_pdf("dossiers/business.html", evidence, originals, business=dossier.business,
                               contents=contents, pattern=pattern, chart=pattern.chart("Complaints received per month"),
                               **_common_context(dossier, audience))
-    _write_atomically(dossier_path(dossier), rendered.data)
+    dossier_store().write(dossier.id, rendered.data)  # whole or not at all
     dossier.sha256 = hashlib.sha256(rendered.data).hexdigest()
     dossier.size, dossier.pages = len(rendered.data), rendered.pages
     dossier.state, dossier.issued_at = DossierState.READY.value, utcnow()
