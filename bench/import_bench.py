@@ -193,7 +193,7 @@ def main() -> None:
             probe = flask(env, "shell", stdin=(
                 "from sqlalchemy import func, select\n"
                 "from investigations.extensions import db\nfrom investigations.models import Case, User\n"
-                "from investigations.search import get_backend\nfrom investigations.search.models import SearchRequest\n"
+                "from investigations.search import get_backend\nfrom investigations.search.query import SearchRequest\n"
                 "editor = db.session.scalar(select(User).where(User.email == 'bench-editor@example.org'))\n"
                 f"hits = get_backend().search(SearchRequest(text='zq{last}'), editor)\n"
                 "print('FOUND', hits.total, [hit.reference for hit in hits.hits][:1])\n"

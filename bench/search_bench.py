@@ -35,7 +35,7 @@ from investigations.extensions import db  # noqa: E402
 from investigations.models import Case, User  # noqa: E402
 from investigations.models.cases import CATEGORIES  # noqa: E402
 from investigations.search import get_backend, maintenance  # noqa: E402
-from investigations.search.models import SearchRequest  # noqa: E402
+from investigations.search.query import SearchRequest  # noqa: E402
 
 
 def percentile(values, pct):

@@ -24,7 +24,7 @@ from investigations.imports import importer
 from investigations.imports.cfpb import COLUMNS_18
 from investigations.models import AuditEvent, Business, Case, CaseTag, SearchQueueEntry, TimelineEntry
 from investigations.search import get_backend
-from investigations.search.models import SearchRequest
+from investigations.search.query import SearchRequest
 from tests.conftest import TEST_DATABASE_URL
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from investigations.extensions import db
 from investigations.models import SearchQueueEntry
 from investigations.search import get_backend
 from investigations.search.indexer import IndexerAlreadyRunning, indexer_lock, run_indexer
-from investigations.search.models import SearchRequest
+from investigations.search.query import SearchRequest
 from tests.conftest import PASSWORD, TEST_DATABASE_URL, file_case, sign_in
 
 pytestmark = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="the indexer runs the same on PostgreSQL; "

@@ -194,7 +194,7 @@ def test_an_uploaded_photos_ocr_text_becomes_searchable_through_a_job(app_factor
     with app.app_context():
         from investigations.models import User
         from investigations.search import get_backend
-        from investigations.search.models import SearchRequest
+        from investigations.search.query import SearchRequest
 
         assert db.session.scalar(select(Job.state).where(Job.kind == "evidence.extract")) == "done"
         results = get_backend().search(SearchRequest(text="zanzibar"), db.session.get(User, users["rita"].id))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from investigations.extensions import db
 from investigations.models import Case, SearchQueueEntry
 from investigations.search import get_backend
-from investigations.search.models import SearchRequest
+from investigations.search.query import SearchRequest
 from tests.conftest import TEST_DATABASE_URL, case_form, file_case
 
 # The same tests run against each backend: tantivy and Whoosh on SQLite, PostgreSQL on PostgreSQL.

@@ -17,7 +17,7 @@ from ..dossiers.audiences import AUDIENCES
 from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status, TimelineKind
 from ..models.common import EARLIEST_DATE, LARGEST_ID
 from ..permissions import allowed_moves, can_edit_case
-from ..search.models import SORTS
+from ..search.query import SORTS
 
 MAX_PER_PAGE = 100
 STATUS_VALUES = [s.value for s in Status]

@@ -2,7 +2,7 @@
 from flask import url_for
 
 from ..search import get_backend
-from ..search.models import SearchRequest
+from ..search.query import SearchRequest
 from ..search.routes import facet_labeller
 from .auth import ApiBlueprint
 from .cases import TOTAL_HEADER, me

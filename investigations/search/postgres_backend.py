@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, insert
 from ..extensions import db
 from ..models import SearchDocument
 from ..models.search import SearchTerms, SearchWord
-from .models import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults, read_query
+from .query import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults, read_query
 
 FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|tag|tags|ref|reference):("[^"]*"|\S+)', re.IGNORECASE)
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",

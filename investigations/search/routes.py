@@ -15,7 +15,7 @@ from ..models.cases import CATEGORIES, STATUS_LABELS, Status
 from ..permissions import require, signed_in, visible_cases_clause
 from . import bp, get_backend
 from .forms import SaveSearchForm
-from .models import FACETS, SORTS, SearchRequest
+from .query import FACETS, SORTS, SearchRequest
 from .saved import forget, mark_seen, new_matches, save_search
 
 FACET_LABELS = {"status": "Status", "category": "Category", "business_id": "Business", "region": "State or region",

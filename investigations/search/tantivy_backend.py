@@ -39,7 +39,7 @@ from ..extensions import db
 from ..models import Case
 from .documents import snippet_texts
 from .generations import Generations
-from .models import FACETS, Hit, SearchBackend, SearchRequest, SearchResults
+from .query import FACETS, Hit, SearchBackend, SearchRequest, SearchResults
 
 WRITE_TIMEOUT_SECONDS = 10
 WRITE_HEAP_BYTES = 32_000_000  # one thread; tantivy needs at least 15 MB per writer thread

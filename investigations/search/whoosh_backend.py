@@ -26,7 +26,7 @@ from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
 from .generations import Generations
-from .models import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults
+from .query import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults
 
 TEXT_FIELDS = ["title", "narrative", "notes", "evidence", "business", "complainant", "reference"]
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
