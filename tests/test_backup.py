@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from investigations import audit
 from investigations.backup import BackupError, create_backup, hash_file, verify_backup
-from investigations.backup_cli import backup_cli
+from investigations.backup.cli import backup_cli
 from investigations.dossiers.services import verify_copy
 from investigations.evidence.services import verify_all
 from investigations.extensions import db
