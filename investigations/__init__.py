@@ -91,9 +91,7 @@ def configure_blueprints(app: Flask) -> None:
     from .dashboard import bp as dashboard_bp
     from .dossiers import bp as dossiers_bp
     from .evidence import bp as evidence_bp
-    from .evidence import init_app as init_evidence
     from .imports import bp as imports_bp
-    from .imports import init_app as init_imports
     from .jobs import init_app as init_jobs
     from .main import bp as main_bp
     from .search import bp as search_bp
@@ -102,8 +100,6 @@ def configure_blueprints(app: Flask) -> None:
     for blueprint in (main_bp, auth_bp, cases_bp, evidence_bp, dossiers_bp, search_bp, businesses_bp, admin_bp,
                       dashboard_bp, imports_bp):
         app.register_blueprint(blueprint)
-    init_evidence(app)
-    init_imports(app)
     init_search(app)
     init_api(app)
     init_jobs(app)

@@ -207,13 +207,14 @@ def test_a_failure_between_file_and_database_leaves_nothing_behind(rita_case, mo
     assert not derived.exists() or not [p for p in derived.rglob("*") if p.is_file()]
 
 
-def test_temporary_files_of_a_crashed_process_are_removed_at_the_next_start(app_factory, app):
+def test_temporary_files_of_a_crashed_process_are_removed_by_the_clean_up_job(app):
     store = EvidenceStore(current_app.config["EVIDENCE_DIR"])
     store.ensure_dirs()
     stray = store.tmp / "upload-crashed"  # its writer died: nobody holds its lock
     stray.write_bytes(b"half an upload")
     live = store.receive(io.BytesIO(b"an upload in progress"), 1024)  # held by this process
-    app_factory()  # the next start
+    result = app.test_cli_runner().invoke(args=["jobs", "run-scheduled-now", "files.clean"])
+    assert "Removed 1 abandoned temporary files" in result.output, result.output
     assert not stray.exists() and live.temp_path.exists()
     store.discard(live)
     assert not live.temp_path.exists()

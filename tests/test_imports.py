@@ -35,7 +35,9 @@ def count(model) -> int:
 
 
 def by_source(ref) -> Case:
-    return db.session.scalar(select(Case).where(Case.source_ref == ref))
+    """The case of "cfpb:1000001": its source and the source's own ID."""
+    source, source_id = ref.split(":", 1)
+    return db.session.scalar(select(Case).where(Case.source == source, Case.source_id == source_id))
 
 
 def import_events(action="import.cfpb") -> list[dict]:
@@ -167,8 +169,8 @@ def test_a_bad_row_is_reported_with_its_line_and_the_others_are_imported(runner,
     assert "  line 5: missing Company" in result.output
     # Line 6 holds a row whose narrative runs over two lines, so the short row is on line 8.
     assert "  line 8: has 10 fields where the header has 18" in result.output
-    assert {case.source_ref for case in db.session.scalars(select(Case))} == {
-        "cfpb:2000001", "cfpb:2000005", "cfpb:2000007"}
+    assert {(case.source, case.source_id) for case in db.session.scalars(select(Case))} == {
+        ("cfpb", "2000001"), ("cfpb", "2000005"), ("cfpb", "2000007")}
     assert by_source("cfpb:2000005").narrative == "Two lines\nof narrative."
     [event] = import_events()
     assert (event["imported"], event["rejected"]) == (3, 4)
@@ -497,13 +499,14 @@ def test_the_mapping_form_sent_twice_imports_once(login, users):
     assert count(Case) == 0
 
 
-def test_uploads_left_for_a_day_are_removed_when_the_app_starts(login, app_factory):
+def test_uploads_left_for_a_day_are_removed_by_the_clean_up_job(login, app):
     response = upload(login("eve"), "/imports/csv", (FIXTURES / "generic.csv").read_bytes())
     assert response.status_code == 302
     day_old = time.time() - uploads.MAX_AGE_SECONDS - 60
     for path in uploads.upload_dir().iterdir():
         os.utime(path, (day_old, day_old))
-    app_factory()
+    result = app.test_cli_runner().invoke(args=["jobs", "run-scheduled-now", "files.clean"])
+    assert "2 unfinished import uploads" in result.output, result.output
     assert list(uploads.upload_dir().iterdir()) == []
 
 

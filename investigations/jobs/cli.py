@@ -22,6 +22,9 @@ def consumer_command(workers):
     if queue.huey.immediate:
         raise click.ClickException("JOBS_IMMEDIATE is on: jobs run where they are queued; there is nothing to consume.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .tasks import remove_abandoned_files
+
+    click.echo(remove_abandoned_files(), err=True)
     recovered = queue.recover_interrupted() + queue.requeue_stale()
     if recovered:
         click.echo(f"Queued again {len(recovered)} jobs interrupted earlier: {recovered}", err=True)

@@ -100,6 +100,21 @@ def integrity_check() -> str:
     return f"OK: {summary}"
 
 
+def remove_abandoned_files() -> str:
+    """Temporary files whose writer crashed, and import uploads never finished (they hold
+    complainants' details): run at each consumer start and hourly, never by the app factory."""
+    from ..imports.uploads import remove_expired
+    from ..storage import evidence_store
+
+    temporary, uploads = evidence_store().clean_stale_temp(), remove_expired()
+    return f"Removed {temporary} abandoned temporary files and {uploads} unfinished import uploads."
+
+
+@handler("files.clean", "Remove abandoned temporary files and import uploads")
+def clean_abandoned_files() -> str:
+    return remove_abandoned_files()
+
+
 @dataclass(frozen=True)
 class Schedule:
     kind: str
@@ -113,6 +128,7 @@ SCHEDULES = [
     Schedule("alerts.digest", "daily at 07:00 UTC", crontab(minute="0", hour="7"), "%Y-%m-%d"),
     Schedule("alerts.reply_reminders", "daily at 07:00 UTC", crontab(minute="0", hour="7"), "%Y-%m-%d"),
     Schedule("integrity.check", "nightly at 02:30 UTC", crontab(minute="30", hour="2"), "%Y-%m-%d"),
+    Schedule("files.clean", "hourly", crontab(minute="35"), "%Y-%m-%dT%H"),
 ]
 
 
