@@ -119,13 +119,9 @@ def init_app(app):
 
     def saved_search_news() -> int:
         """New cases matching the user's saved searches, for the navigation (never breaks a page)."""
-        from .search.saved import new_matches
+        from .search.saved import saved_search_news
 
-        try:
-            return sum(count for _, count in new_matches(current_user))
-        except Exception:
-            app.logger.warning("Saved search counts unavailable", exc_info=True)
-            return 0
+        return sum(count for _, count in saved_search_news(current_user) or [])
 
     app.jinja_env.globals["saved_search_news"] = saved_search_news
 

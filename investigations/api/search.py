@@ -2,8 +2,7 @@
 from flask import url_for
 
 from ..search import get_backend
-from ..search.query import SearchRequest
-from ..search.routes import facet_labeller
+from ..search.requests import facet_labeller, request_from_api
 from .auth import ApiBlueprint
 from .cases import TOTAL_HEADER, me
 from .schemas import SearchArgsSchema, SearchResultSchema
@@ -15,21 +14,6 @@ blp = ApiBlueprint("api_search", __name__, tag="Search", description=(
 # The API's names for the search backend's facets.
 FACET_NAMES = {"status": "status", "category": "category", "business_id": "business", "region": "region",
                "year": "year"}
-
-
-def search_request(args: dict) -> SearchRequest:
-    filters = {}
-    for name in ("status", "category"):
-        if args.get(name):
-            filters[name] = [args[name]]
-    if args.get("region"):
-        filters["region"] = [args["region"].lower()]
-    if args.get("business"):
-        filters["business_id"] = [str(args["business"])]
-    if args.get("year"):
-        filters["year"] = [str(args["year"])]
-    return SearchRequest(text=args["q"], filters=filters, date_from=args.get("date_from"),
-                         date_to=args.get("date_to"), sort=args["sort"], page=args["page"], per_page=args["per_page"])
 
 
 @blp.route("/search", methods=["GET"])
@@ -45,7 +29,7 @@ def search(args):
     n-th and last): the order of the results, never the engine's raw relevance score, whose word
     statistics count cases the caller may not see.
     """
-    request = search_request(args)
+    request = request_from_api(args)
     results = get_backend().search(request, me())
     label = facet_labeller(results.facets)
     facets = {

@@ -21,7 +21,7 @@ from ..models import Business, Case, User
 from ..models.cases import NOTE_KINDS, Status, TimelineKind
 from ..permissions import can_assign, can_edit_case, can_move_case, editor_only, signed_in
 from ..search import get_backend
-from ..search.saved import new_matches
+from ..search.saved import saved_search_news
 from ..template_helpers import from_local, local_today
 from . import bp
 from .exports import ExportNotAllowed, as_csv, as_json, export_rows
@@ -95,7 +95,7 @@ def index():
     if current_user.is_editor:
         bulk_form = BulkForm(prefix="bulk")
         bulk_form.assignee.choices = assignee_choices()
-    return render_template("cases/index.html", form=form, page=page, args=args, saved_news=_saved_news(),
+    return render_template("cases/index.html", form=form, page=page, args=args, saved_news=saved_search_news(current_user) or [],
                            bulk_form=bulk_form, sort_labels=SORT_LABELS, narrowed=_narrowed(args),
                            business_names=business_suggestions(current_user))
 
@@ -187,14 +187,6 @@ def export(fmt):
     response.headers["Content-Disposition"] = f'attachment; filename="cases-{stamp}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _saved_news():
-    try:
-        return new_matches(current_user)
-    except Exception:
-        current_app.logger.warning("Saved search counts unavailable", exc_info=True)
-        return []
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

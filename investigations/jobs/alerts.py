@@ -45,7 +45,7 @@ def check_saved_searches() -> str:
     """Record the cases filed since each saved search was made (looking back LOOKBACK_DAYS) that
     it finds now, among the cases its owner may open. Matches already recorded are skipped."""
     from ..search import get_backend
-    from ..search.routes import request_from_args
+    from ..search.requests import request_from_args
 
     backend = get_backend()
     since = utcnow() - timedelta(days=LOOKBACK_DAYS)

@@ -10,6 +10,7 @@ from .. import audit
 from ..extensions import db
 from ..models import SavedSearch, User, utcnow
 from . import get_backend
+from .requests import request_from_args
 
 CACHE_SECONDS = 60
 
@@ -41,8 +42,6 @@ def user_searches(user: User) -> list[SavedSearch]:
 
 def new_matches(user: User, fresh: bool = False) -> list[tuple[SavedSearch, int]]:
     """Each of the user's saved searches with the number of cases filed since they last looked."""
-    from .routes import request_from_args
-
     cached = _cache().get(user.id)
     if cached and not fresh and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
@@ -54,6 +53,16 @@ def new_matches(user: User, fresh: bool = False) -> list[tuple[SavedSearch, int]
         counts.append((saved, backend.search(request, user).total))
     _cache()[user.id] = (time.monotonic(), counts)
     return counts
+
+
+def saved_search_news(user: User) -> list[tuple[SavedSearch, int]] | None:
+    """new_matches() for pages that show them beside other things: None (logged) when the index
+    cannot say, so a search engine that is down never breaks the dashboard or the navigation."""
+    try:
+        return new_matches(user)
+    except Exception:
+        current_app.logger.warning("Saved search counts unavailable", exc_info=True)
+        return None
 
 
 def mark_seen(saved: SavedSearch) -> None:

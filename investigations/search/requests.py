@@ -1,0 +1,109 @@
+"""Search arguments (of the /search page, a saved search or the API) made into a search request,
+and the labels of facet values: one place, so every way into search reads arguments alike."""
+import re
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from ..extensions import db
+from ..forms import page_number
+from ..models import Business, Case
+from ..models.cases import CATEGORIES, STATUS_LABELS, Status
+from ..permissions import visible_cases_clause
+from .query import FACETS, SORTS, SearchRequest
+
+FACET_LABELS = {"status": "Status", "category": "Category", "business_id": "Business", "region": "State or region",
+                "year": "Year"}
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+MAX_FACET_VALUES_CHOSEN = 20
+REFERENCE = re.compile(r"^\s*(?:C-?(\d{4})-?)?0*(\d{1,5})\s*$", re.IGNORECASE)  # C-2026-02287, c-2026-2287, 2287
+
+
+def _values(args, name: str) -> list[str]:
+    """Every value given for `name` (?business_id=3&business_id=7), or the one of a plain dict."""
+    given = args.getlist(name) if hasattr(args, "getlist") else [args.get(name) or ""]
+    return list(dict.fromkeys(v.strip()[:100] for v in given if v and v.strip()))[:MAX_FACET_VALUES_CHOSEN]
+
+
+def case_for_reference(text: str, user) -> Case | None:
+    """The case a query names by its reference, or by the number alone (the newest such case),
+    if `user` may open it; None otherwise, so a hidden case is searched for like any other words."""
+    match = REFERENCE.match(text or "")
+    if not match:
+        return None
+    year, number = match.groups()
+    if int(number) == 0:
+        return None
+    pattern = f"C-{year}-{int(number):05d}" if year else f"C-____-{int(number):05d}"
+    return db.session.scalar(select(Case).where(Case.reference.like(pattern), Case.merged_into_id.is_(None),
+                                                visible_cases_clause(user)).order_by(Case.reference.desc()).limit(1))
+
+
+def request_from_args(args) -> SearchRequest:
+    """The search the page's arguments describe (?q=…&status=…&from=…&page=…); a saved search is
+    the same arguments kept."""
+    filters = {name: values for name in FACETS if (values := _values(args, name))}
+    if "region" in filters:  # regions are indexed in lower case
+        filters["region"] = [value.lower() for value in filters["region"]]
+    return SearchRequest(
+        text=args.get("q", ""), filters=filters, date_from=_date(args.get("from")), date_to=_date(args.get("to")),
+        sort=args.get("sort") if args.get("sort") in SORTS else "relevance", page=page_number(args.get("page"), 500),
+    )
+
+
+API_ARGUMENT_NAMES = {"business": "business_id", "date_from": "from", "date_to": "to"}  # the rest are the same
+
+
+def request_from_api(args: dict) -> SearchRequest:
+    """The search the JSON API's (validated) arguments describe, read as the page's arguments are."""
+    page_args = MultiDict()
+    for name, value in args.items():
+        if value is not None and value != "" and name != "per_page":
+            page_args.add(API_ARGUMENT_NAMES.get(name, name), value.isoformat() if isinstance(value, date) else str(value))
+    return replace(request_from_args(page_args), per_page=args["per_page"])
+
+
+FACET_VALUES_SHOWN = 10
+
+
+def shown_facets(facets: dict[str, dict[str, int]],
+                 filters: dict[str, list[str]]) -> dict[str, tuple[dict[str, int], int]]:
+    """Each facet's most frequent values (and the chosen ones), with how many values are left out:
+    a common word can match cases against thousands of businesses."""
+    shown = {}
+    for facet, counts in facets.items():
+        top = dict(list(counts.items())[:FACET_VALUES_SHOWN])
+        for chosen in filters.get(facet, []):
+            if chosen not in top:
+                top[chosen] = counts.get(chosen, 0)
+        shown[facet] = (top, len(counts) - len(top))
+    return shown
+
+
+def facet_labeller(facets: dict[str, dict[str, int]]):
+    """value -> readable label for each facet (business ids become names)."""
+    business_ids = [int(v) for v in facets.get("business_id", {}) if v.isdigit()]
+    names = dict(db.session.execute(select(Business.id, Business.name).where(Business.id.in_(business_ids))).all())
+
+    def label(facet: str, value: str) -> str:
+        if facet == "status":
+            return STATUS_LABELS.get(Status(value), value) if value in {s.value for s in Status} else value
+        if facet == "category":
+            return CATEGORIES.get(value, value)
+        if facet == "business_id":
+            return names.get(int(value), "Unknown business") if value.isdigit() else value
+        if facet == "region":
+            return value.title() if value != "unknown" else "Not recorded"
+        return value
+
+    return label
