@@ -12,6 +12,8 @@ blueprint (api/auth.py, ApiBlueprint) gives every route it registers: for them
 session cookie, and answers 401/403 as problem+json. Only the OpenAPI document and the
 reference page under /api/v1 are @public.
 """
+from dataclasses import dataclass
+
 from flask import abort, current_app, request
 from flask_login import current_user
 from sqlalchemy import or_
@@ -116,17 +118,35 @@ def _enforce_token_access(level: str):
 EDITOR_ONLY_STATUSES = {Status.PUBLISHED, Status.CLOSED}
 
 
+@dataclass(frozen=True)
+class CaseVisibility:
+    """Which cases a person sees, said once: every case (editors, admins), or the cases they filed
+    or are assigned. The SQL filter below and each search engine's filter are built from this."""
+    every_case: bool
+    person_id: int | None = None
+    # A case's fields, named alike in every search document (the SQL column adds "_id"), that
+    # make it the person's own.
+    OWN_CASE_FIELDS = ("created_by", "assigned_to")
+
+
+def case_visibility(user: User) -> CaseVisibility:
+    return CaseVisibility(every_case=True) if user.is_editor else CaseVisibility(every_case=False, person_id=user.id)
+
+
 def visible_cases_clause(user: User):
     """A SQL condition selecting the cases `user` may see (use in every case query)."""
-    if user.is_editor:
+    visibility = case_visibility(user)
+    if visibility.every_case:
         return Case.id.isnot(None)
-    return or_(Case.created_by_id == user.id, Case.assigned_to_id == user.id)
+    return or_(*(getattr(Case, f"{field}_id") == visibility.person_id for field in visibility.OWN_CASE_FIELDS))
 
 
 def can_view_case(user: User, case: Case) -> bool:
     if not user.is_authenticated:
         return False
-    return user.is_editor or user.id in (case.created_by_id, case.assigned_to_id)
+    visibility = case_visibility(user)
+    return visibility.every_case or any(getattr(case, f"{field}_id") == visibility.person_id
+                                        for field in visibility.OWN_CASE_FIELDS)
 
 
 def can_edit_case(user: User, case: Case) -> bool:

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, insert
 from ..extensions import db
 from ..models import SearchDocument
 from ..models.search import SearchTerms, SearchWord
+from ..permissions import case_visibility
 from .query import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults, read_query
 
 FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|tag|tags|ref|reference):("[^"]*"|\S+)', re.IGNORECASE)
@@ -165,8 +166,8 @@ class PostgresBackend(SearchBackend):
         words, fields, prefixes = self._split(text_query)
         doc = SearchTerms
         conditions = []
-        if not user.is_editor:
-            conditions.append(or_(doc.created_by == str(user.id), doc.assigned_to == str(user.id)))
+        if (visible := _visible_documents(user)) is not None:
+            conditions.append(visible)
         for name, values in request.filters.items():
             conditions.append(getattr(doc, name).in_(values))  # any of the chosen values
         if request.date_from:
@@ -386,8 +387,8 @@ class PostgresBackend(SearchBackend):
             return []
         query = func.to_tsquery("english", " | ".join(re.sub(r"\W", "", t) for t in terms if re.sub(r"\W", "", t)))
         conditions = [doc.case_id != case_id, doc.tsv.op("@@")(query)]
-        if not user.is_editor:
-            conditions.append(or_(doc.created_by == str(user.id), doc.assigned_to == str(user.id)))
+        if (visible := _visible_documents(user)) is not None:
+            conditions.append(visible)
         with _index_scans():
             ids = list(db.session.scalars(select(doc.case_id).where(*conditions)
                                           .order_by(func.ts_rank(doc.tsv, query).desc()).limit(limit)))
@@ -398,6 +399,14 @@ class PostgresBackend(SearchBackend):
 
     def close(self) -> None:
         pass
+
+
+def _visible_documents(user):
+    """The condition on search_terms for the cases `user` may see; None for every case."""
+    visibility = case_visibility(user)
+    if visibility.every_case:
+        return None
+    return or_(*(getattr(SearchTerms, field) == str(visibility.person_id) for field in visibility.OWN_CASE_FIELDS))
 
 
 @contextmanager

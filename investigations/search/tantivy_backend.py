@@ -37,6 +37,7 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from ..extensions import db
 from ..models import Case
+from ..permissions import case_visibility
 from .documents import snippet_texts
 from .generations import Generations
 from .query import FACETS, Hit, SearchBackend, SearchRequest, SearchResults
@@ -564,10 +565,11 @@ class TantivyBackend(SearchBackend):
 
     @staticmethod
     def permission_filter(user) -> Query | None:
-        if user.is_editor:
+        visibility = case_visibility(user)
+        if visibility.every_case:
             return None
-        return Query.boolean_query([(Occur.Should, Query.term_query(SCHEMA, "created_by", int(user.id))),
-                                    (Occur.Should, Query.term_query(SCHEMA, "assigned_to", int(user.id)))])
+        return Query.boolean_query([(Occur.Should, Query.term_query(SCHEMA, field, int(visibility.person_id)))
+                                    for field in visibility.OWN_CASE_FIELDS])
 
     def _filters(self, request: SearchRequest, user) -> list[Query]:
         parts = [f for f in [self.permission_filter(user)] if f is not None]

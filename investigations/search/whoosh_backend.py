@@ -25,6 +25,7 @@ from whoosh.query import And, DateRange, Every, Or, Term
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
+from ..permissions import case_visibility
 from .generations import Generations
 from .query import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults
 
@@ -240,9 +241,10 @@ class WhooshBackend(SearchBackend):
 
     @staticmethod
     def permission_filter(user):
-        if user.is_editor:
+        visibility = case_visibility(user)
+        if visibility.every_case:
             return None
-        return Or([Term("created_by", str(user.id)), Term("assigned_to", str(user.id))])
+        return Or([Term(field, str(visibility.person_id)) for field in visibility.OWN_CASE_FIELDS])
 
     def _filters(self, request: SearchRequest, user):
         parts = [f for f in [self.permission_filter(user)] if f is not None]
