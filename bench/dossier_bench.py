@@ -26,7 +26,7 @@ from weasyprint import HTML  # noqa: E402
 from investigations import create_app  # noqa: E402
 from investigations.auth.accounts import create_user  # noqa: E402
 from investigations.businesses.services import complaint_pattern  # noqa: E402
-from investigations.cases.services import create_case  # noqa: E402
+from investigations.cases.services import CaseDetails, create_case  # noqa: E402
 from investigations.dossiers.audiences import AUDIENCES, case_content  # noqa: E402
 from investigations.dossiers.render import BASE_URL, DossierURLFetcher, photo_url, static_url  # noqa: E402
 from investigations.dossiers.services import issue_now, start_dossier  # noqa: E402
@@ -98,7 +98,7 @@ def main() -> None:
         photos = [phone_photo(i) for i in range(args.photos)]
         base = {"title": "Leaking washer, refund refused", "business_name": "Acme Appliances", "category": "refund",
                 "narrative": narrative(rng), "complainant_name": "Carla", "date_received": date.today()}
-        case, _ = create_case(base, editor)
+        case, _ = create_case(CaseDetails.from_fields(base), editor)
         db.session.commit()
         started = time.perf_counter()
         uploaded = add_evidence(case, [Upload(io.BytesIO(p), f"photo-{i}.jpg") for i, p in enumerate(photos)], editor)
@@ -119,11 +119,11 @@ def main() -> None:
 
         print(f"Preparing {args.cases} cases against one business…", file=sys.stderr)
         for i in range(args.cases):
-            create_case({**base, "title": f"Complaint {i}: {rng.choice(WORDS)} {rng.choice(WORDS)}",
+            create_case(CaseDetails.from_fields({**base, "title": f"Complaint {i}: {rng.choice(WORDS)} {rng.choice(WORDS)}",
                          "business_name": "Globex Corporation", "narrative": narrative(rng),
                          "category": rng.choice(["refund", "warranty", "billing", "contract"]),
                          "amount_in_dispute": rng.randrange(20, 3000),
-                         "date_received": date.today() - timedelta(days=rng.randrange(0, 540))}, editor)
+                         "date_received": date.today() - timedelta(days=rng.randrange(0, 540))}), editor)
         db.session.commit()
         business = case.business.__class__.query.filter_by(slug="globex-corporation").one()
 

@@ -153,7 +153,7 @@ def prepare(env: dict) -> str:
 
     from investigations import create_app
     from investigations.auth.accounts import create_user
-    from investigations.cases.services import create_case
+    from investigations.cases.services import CaseDetails, create_case
     from investigations.extensions import db
 
     app = create_app()
@@ -161,9 +161,9 @@ def prepare(env: dict) -> str:
         upgrade()
         user, _ = create_user("bench@example.org", "Bench Reporter", "reporter", password=PASSWORD)
         db.session.commit()
-        case, _ = create_case({"title": "Statements that do not add up", "business_name": "Bench Bank",
+        case, _ = create_case(CaseDetails.from_fields({"title": "Statements that do not add up", "business_name": "Bench Bank",
                                "category": "billing", "narrative": "Monthly statements show charges nobody agreed to.",
-                               "received_via": "email", "tags": "bench", "complainant_name": "Bench Complainant"}, user)
+                               "received_via": "email", "tags": "bench", "complainant_name": "Bench Complainant"}), user)
         db.session.commit()
         reference = case.reference
         db.engine.dispose()

@@ -259,7 +259,7 @@ def test_check_finds_gaps_and_reindex_repairs_them(corpus, login, runner):
 def _file_cases_in_another_process(database_url, index_dir, evidence_dir, instance_dir, backend, prefix, count,
                                    queue):
     from investigations import create_app
-    from investigations.cases.services import create_case
+    from investigations.cases.services import CaseDetails, create_case
     from investigations.models import User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SEARCH_INDEX_DIR": index_dir,
@@ -268,9 +268,9 @@ def _file_cases_in_another_process(database_url, index_dir, evidence_dir, instan
     with app.app_context():
         author = db.session.scalar(select(User).where(User.email == "eve@example.org"))
         for i in range(count):
-            create_case({"title": f"{prefix} case {i}", "business_name": f"{prefix} Traders",
+            create_case(CaseDetails.from_fields({"title": f"{prefix} case {i}", "business_name": f"{prefix} Traders",
                          "narrative": f"Concurrent{prefix} filing number {i}.", "category": "other",
-                         "complainant_name": "X"}, author)
+                         "complainant_name": "X"}), author)
             db.session.commit()
     queue.put("done")
 

@@ -4,6 +4,7 @@ The same services as the web's case pages (cases/services.py, cases/queries.py) 
 permission rules: a case you may not see answers 404, as on the web.
 """
 import re
+from dataclasses import asdict
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -12,7 +13,7 @@ from flask_login import current_user
 
 from ..cases.queries import case_list_query, find_visible_case, merge_survivor, merged_message
 from ..cases.services import (
-    CASE_FIELDS,
+    CaseDetails,
     MoveNotPermitted,
     WorkflowError,
     add_note,
@@ -118,14 +119,6 @@ def paged(items: list, total: int, page: int, per_page: int):
     return body, 200, {"X-Total-Count": str(total)}
 
 
-def _service_data(data: dict) -> dict:
-    """The API's fields as the case services take them (tags as one comma-separated text)."""
-    data = dict(data)
-    if "tags" in data:
-        data["tags"] = ", ".join(data["tags"])
-    return data
-
-
 @blp.route("/cases", methods=["GET"])
 @blp.arguments(CaseFilterSchema, location="query")
 @blp.response(200, CaseListSchema, headers=TOTAL_HEADER)
@@ -148,7 +141,7 @@ def create_case_view(data):
     The business is found by its name or an alias, or created. The case is numbered C-YYYY-NNNNN;
     a reporter who files it is assigned to it.
     """
-    case, _ = create_case(_service_data(data), me())
+    case, _ = create_case(CaseDetails.from_fields(data), me())
     db.session.commit()
     return case, 201, {"Location": case_url(case)}
 
@@ -184,11 +177,7 @@ def update_case_view(changes, case):
     Send only the fields to change. Reporters may change their cases until an editor publishes or
     closes them (403 after that). The audit trail names the changed fields.
     """
-    data = {field: getattr(case, field) for field in CASE_FIELDS}
-    data["business_name"] = case.business.name
-    data["tags"] = ", ".join(case.tag_names)
-    data.update(_service_data(changes))
-    update_case(case, data)
+    update_case(case, CaseDetails.from_fields({**asdict(CaseDetails.of_case(case)), **changes}))
     db.session.commit()
     return case
 

@@ -40,6 +40,7 @@ from .forms import (
 from .notify import notify_assignment
 from .queries import SORT_LABELS, assignee_filter_users, business_suggestions, case_list_query, get_visible_case
 from .services import (
+    CaseDetails,
     MergeError,
     MoveNotPermitted,
     NoteError,
@@ -197,7 +198,7 @@ def new():
         form.currency.data = current_app.config["DEFAULT_CURRENCY"]
         form.business_name.data = request.args.get("business", "")
     if form.validate_on_submit():
-        case, business_created = create_case(form.data, current_user)
+        case, business_created = create_case(CaseDetails.from_fields(form.data), current_user)
         db.session.commit()
         flash(f"Case {case.reference} filed.", "success")
         if business_created:
@@ -313,7 +314,7 @@ def edit(reference):
         form.business_name.data = case.business.name
         form.tags.data = ", ".join(case.tag_names)
     if form.validate_on_submit():
-        changed = update_case(case, form.data)
+        changed = update_case(case, CaseDetails.from_fields(form.data))
         db.session.commit()
         flash("Changes saved." if changed else "Nothing was changed.", "success" if changed else "info")
         return redirect(url_for("cases.detail", reference=case.reference))

@@ -3,8 +3,10 @@
 Views call these, then commit. Each change writes its audit event (and, for status moves
 and assignments, its timeline entry) in the same transaction.
 """
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -29,18 +31,52 @@ class MoveNotPermitted(WorkflowError):
     """A status move that exists, but not for this user's role."""
 
 
-# Fields copied from the case form as they are. Audit events name changed fields, never values.
-CASE_FIELDS = (
-    "title", "narrative", "category", "complainant_name", "complainant_email", "complainant_phone",
-    "complainant_address", "consent_to_publish", "amount_in_dispute", "currency", "incident_date",
-    "date_received", "received_via", "desired_resolution",
-)
-
-
-def parse_tags(text: str | None) -> list[str]:
-    """'Warranty, refund ,  Warranty' -> ['refund', 'warranty']"""
-    names = {" ".join(part.split()).lower()[:60] for part in (text or "").split(",")}
+def parse_tags(text: str | list[str] | None) -> list[str]:
+    """'Warranty, refund ,  Warranty' (or ['Warranty', 'refund']) -> ['refund', 'warranty']"""
+    parts = (text or "").split(",") if isinstance(text, str) or text is None else text
+    names = {" ".join(part.split()).lower()[:60] for part in parts}
     return sorted(name for name in names if name)
+
+
+@dataclass
+class CaseDetails:
+    """A case's details as a person gives them, through the case form, the API or the public form:
+    typed, so no service reads a form-shaped dict. Blank text is None."""
+    title: str
+    narrative: str
+    category: str
+    business_name: str
+    complainant_name: str | None = None
+    complainant_email: str | None = None
+    complainant_phone: str | None = None
+    complainant_address: str | None = None
+    consent_to_publish: bool = False
+    amount_in_dispute: Decimal | None = None
+    currency: str | None = None  # None: DEFAULT_CURRENCY
+    incident_date: date | None = None
+    date_received: date | None = None  # None: the newsroom's today
+    received_via: str | None = None
+    desired_resolution: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_fields(cls, data: Mapping) -> "CaseDetails":
+        """From a mapping with these names (a form's data, the API's input); other keys are ignored;
+        tags as a list or as 'refund, warranty'."""
+        values = {f.name: _clean(data[f.name]) for f in fields(cls) if f.name in data}
+        values["tags"] = parse_tags(values.get("tags"))
+        values["consent_to_publish"] = bool(values.get("consent_to_publish"))
+        return cls(**values)
+
+    @classmethod
+    def of_case(cls, case: Case) -> "CaseDetails":
+        return cls(business_name=case.business.name, tags=list(case.tag_names),
+                   **{name: getattr(case, name) for name in CASE_FIELDS})
+
+
+# The details stored on the case as they are (the business and tags are looked up and linked).
+# Audit events name changed fields, never values.
+CASE_FIELDS = tuple(f.name for f in fields(CaseDetails) if f.name not in ("business_name", "tags"))
 
 
 def _clean(value):
@@ -75,46 +111,41 @@ def add_timeline(case: Case, kind: TimelineKind, body: str, author: User | None,
     return entry
 
 
-def create_case(data: dict, author: User) -> tuple[Case, bool]:
+def create_case(details: CaseDetails, author: User) -> tuple[Case, bool]:
     """File a new case; return (case, whether its business was created for it)."""
-    business, business_created = find_or_create_business(data["business_name"])
-    fields = {field: _clean(data.get(field)) for field in CASE_FIELDS}
-    fields["consent_to_publish"] = bool(fields["consent_to_publish"])
-    fields["currency"] = fields["currency"] or current_app.config["DEFAULT_CURRENCY"]
+    business, business_created = find_or_create_business(details.business_name)
+    values = {name: getattr(details, name) for name in CASE_FIELDS}
+    values["currency"] = details.currency or current_app.config["DEFAULT_CURRENCY"]
     today = local_today()  # the newsroom's date, not the server's
-    fields["date_received"] = fields["date_received"] or today
+    values["date_received"] = details.date_received or today
     case = Case(reference=next_reference(today.year), business=business, created_by=author,
-                assigned_to=author if author.role == "reporter" else None, status=Status.NEW.value, **fields)
+                assigned_to=author if author.role == "reporter" else None, status=Status.NEW.value, **values)
     db.session.add(case)
-    _set_tags(case, parse_tags(data.get("tags")))
+    _set_tags(case, details.tags)
     add_timeline(case, TimelineKind.CREATED, "Case opened.", author)
     audit.record("case.create", case, business=business.name, title=case.title)
     return case, business_created
 
 
-def update_case(case: Case, data: dict) -> list[str]:
+def update_case(case: Case, details: CaseDetails) -> list[str]:
     """Apply edited details; return the names of the fields that changed."""
     changed = []
-    business, _ = find_or_create_business(data["business_name"])
+    business, _ = find_or_create_business(details.business_name)
     if business.id != case.business_id:
         case.business = business
         changed.append("business")
-    details = {}
-    for field in CASE_FIELDS:
-        value = _clean(data.get(field))
-        if field == "consent_to_publish":
-            value = bool(value)
-            if case.consent_to_publish != value:  # who changed consent, from what to what, is kept
-                details["consent_to_publish"] = {"from": case.consent_to_publish, "to": value}
-        if getattr(case, field) != value:
-            setattr(case, field, value)
-            changed.append(field)
-    tags = parse_tags(data.get("tags"))
-    if set(tags) != set(case.tag_names):
-        _set_tags(case, tags)
+    consent = {}
+    if case.consent_to_publish != details.consent_to_publish:  # who changed consent, from what to what, is kept
+        consent["consent_to_publish"] = {"from": case.consent_to_publish, "to": details.consent_to_publish}
+    for name in CASE_FIELDS:
+        if getattr(case, name) != getattr(details, name):
+            setattr(case, name, getattr(details, name))
+            changed.append(name)
+    if set(details.tags) != set(case.tag_names):
+        _set_tags(case, details.tags)
         changed.append("tags")
     if changed:
-        audit.record("case.update", case, fields=changed, **details)
+        audit.record("case.update", case, fields=changed, **consent)
     return changed
 
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from investigations.auth.accounts import create_user
-from investigations.cases.services import create_case
+from investigations.cases.services import CaseDetails, create_case
 from investigations.extensions import db
 from tests.browser.conftest import PHONE, assert_accessible, assert_fits, sign_in_as
 from tests.conftest import PASSWORD
@@ -36,17 +36,17 @@ def daily(live_server):
         db.session.commit()
         base = {"category": "repairs", "received_via": "email", "date_received": date.today(),
                 "complainant_name": "Quentin Quokka", "complainant_email": "quentin@example.net"}
-        own, _ = create_case({**base, "title": "Quokkaboiler leaks after the repair",
+        own, _ = create_case(CaseDetails.from_fields({**base, "title": "Quokkaboiler leaks after the repair",
                               "narrative": f"The {WORD} leaked again a week after the repair visit.",
-                              "business_name": "Quokka Heating Services"}, nell)
+                              "business_name": "Quokka Heating Services"}), nell)
         unassigned = []
         for title, business, narrative in (
                 ("Quokkaboiler radiator cold", "Quokka Radiators", "Radiators stay cold all winter"),
                 ("Quokkaboiler thermostat dead", "Quokka Controls", "The thermostat display went blank"),
                 ("Quokkaboiler pump noisy", "Quokka Pumps", "A grinding pump wakes the household nightly"),
                 ("Quokkaboiler flue blocked", "Quokka Flues", "Inspectors found the flue sealed by debris")):
-            case, _ = create_case({**base, "title": title, "business_name": business,
-                                   "narrative": f"{narrative}; the {WORD} installer ignores calls."}, ida)
+            case, _ = create_case(CaseDetails.from_fields({**base, "title": title, "business_name": business,
+                                   "narrative": f"{narrative}; the {WORD} installer ignores calls."}), ida)
             unassigned.append(case.reference)
         db.session.commit()
         return {"own": own.reference, "unassigned": unassigned}

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pytest
 
 from investigations.auth.accounts import create_user
-from investigations.cases.services import add_note, change_status, create_case
+from investigations.cases.services import CaseDetails, add_note, change_status, create_case
 from investigations.extensions import db
 from investigations.models import User
 from investigations.models.cases import Status, TimelineKind
@@ -58,17 +58,17 @@ def phone_cases(live_server):
                 "category": "refund", "received_via": "phone", "date_received": date.today(),
                 "complainant_name": "Paula Caller", "complainant_email": "paula.caller@example.net",
                 "complainant_phone": "+1 555 0142", "complainant_address": "12 Long Road"}
-        first, _ = create_case({**base, "title": "Refund refused: Supercalifragilisticexpialidociouswashingmachine",
-                                "business_name": "Phonewidth Appliances International Holdings Limited"}, pia)
-        second, _ = create_case({**base, "title": "Phonewidth boiler never fitted",
+        first, _ = create_case(CaseDetails.from_fields({**base, "title": "Refund refused: Supercalifragilisticexpialidociouswashingmachine",
+                                "business_name": "Phonewidth Appliances International Holdings Limited"}), pia)
+        second, _ = create_case(CaseDetails.from_fields({**base, "title": "Phonewidth boiler never fitted",
                                  "narrative": "The boiler was paid for in March and never fitted.",
-                                 "business_name": "Phonewidth Heating"}, pia)
+                                 "business_name": "Phonewidth Heating"}), pia)
         db.session.flush()
         change_status(second, Status.INVESTIGATING, pia)
         change_status(second, Status.AWAITING_RESPONSE, pia)
-        third, _ = create_case({**base, "title": "Phonewidth sofa delivered torn",
+        third, _ = create_case(CaseDetails.from_fields({**base, "title": "Phonewidth sofa delivered torn",
                                 "narrative": "The sofa arrived torn; the store says it left the warehouse whole.",
-                                "business_name": "Phonewidth Furniture"}, pia)
+                                "business_name": "Phonewidth Furniture"}), pia)
         db.session.flush()
         add_note(third, TimelineKind.CALL, "Store manager will call back about the torn sofa.", pia,
                  follow_up_on=date.today() + timedelta(days=2))
