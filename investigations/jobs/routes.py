@@ -55,35 +55,35 @@ def _job_from_form() -> Job | None:
     return job
 
 
+def _act_on_job(action: str, refused_states: tuple[JobState, ...], refusal: str, apply, done: str,
+                after_commit=None):
+    """Retry or discard the posted job (audited), unless its state makes that meaningless."""
+    job = _job_from_form()
+    if job is not None:
+        if job.state in {state.value for state in refused_states}:
+            flash(refusal.format(job=job), "info")
+        else:
+            audit.record(f"job.{action}", job, kind=job.kind, previous_state=job.state, error=(job.error or "")[:500])
+            apply(job)
+            db.session.commit()
+            if after_commit:
+                after_commit(job.id)
+            flash(done.format(job=job), "success")
+    return redirect(url_for("jobs.admin_jobs"))
+
+
 @bp.route("/admin/jobs/retry", methods=["POST"])
 @admin_only
 def retry_job():
-    job = _job_from_form()
-    if job is not None:
-        if job.state in (JobState.DONE.value, JobState.RUNNING.value):
-            flash(f"Job #{job.id} is {job.state}; there is nothing to retry.", "info")
-        else:
-            audit.record("job.retry", job, kind=job.kind, previous_state=job.state, error=(job.error or "")[:500])
-            queue.retry(job)
-            db.session.commit()
-            queue.dispatch(job.id)
-            flash(f"Job #{job.id} was queued again.", "success")
-    return redirect(url_for("jobs.admin_jobs"))
+    return _act_on_job("retry", (JobState.DONE, JobState.RUNNING), "Job #{job.id} is {job.state}; there is nothing to retry.",
+                       queue.retry, "Job #{job.id} was queued again.", after_commit=queue.dispatch)
 
 
 @bp.route("/admin/jobs/discard", methods=["POST"])
 @admin_only
 def discard_job():
-    job = _job_from_form()
-    if job is not None:
-        if job.state in (JobState.DONE.value, JobState.DISCARDED.value):
-            flash(f"Job #{job.id} is {job.state} already.", "info")
-        else:
-            audit.record("job.discard", job, kind=job.kind, previous_state=job.state, error=(job.error or "")[:500])
-            queue.discard(job)
-            db.session.commit()
-            flash(f"Job #{job.id} was discarded.", "success")
-    return redirect(url_for("jobs.admin_jobs"))
+    return _act_on_job("discard", (JobState.DONE, JobState.DISCARDED), "Job #{job.id} is {job.state} already.",
+                       queue.discard, "Job #{job.id} was discarded.")
 
 
 @bp.route("/account/alerts", methods=["GET", "POST"])
