@@ -129,6 +129,17 @@ def load_migration():
     return module
 
 
+@pytest.fixture
+def source_ref_column(app):
+    """0010 reads cases.source_ref, which 0016 replaced by source and source_id: put it back meanwhile."""
+    with db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE cases ADD COLUMN source_ref VARCHAR(80)"))
+    yield
+    db.session.remove()
+    with db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE cases DROP COLUMN source_ref"))
+
+
 def run_upgrade_body(monkeypatch):
     """Run 0010's data step on the test database (the column already exists: the schema is migrated)."""
     migration = load_migration()
@@ -163,6 +174,7 @@ def make_sha256_chain():
     return prev
 
 
+@pytest.mark.usefixtures("source_ref_column")
 def test_the_migration_rechains_in_order_and_clears_cfpb_consent(login, monkeypatch, runner):
     rita = login("rita")
     own = file_case(rita, consent_to_publish="y")
@@ -195,6 +207,7 @@ def test_the_migration_rechains_in_order_and_clears_cfpb_consent(login, monkeypa
     assert audit.verify_chain().ok
 
 
+@pytest.mark.usefixtures("source_ref_column")
 def test_the_migration_records_an_old_chain_that_was_already_broken(login, monkeypatch):
     file_case(login("rita"))
     make_sha256_chain()
@@ -206,6 +219,7 @@ def test_the_migration_records_an_old_chain_that_was_already_broken(login, monke
     assert details["sha256_chain_problem"] == "event #2: its content does not match its hash"
 
 
+@pytest.mark.usefixtures("source_ref_column")
 def test_the_migration_leaves_a_new_database_alone(app, monkeypatch):
     run_upgrade_body(monkeypatch)
     assert all_events() == []

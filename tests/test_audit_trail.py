@@ -164,7 +164,7 @@ def test_a_consent_change_keeps_its_old_and_new_value(login):
 def test_cfpb_narrative_consent_is_not_consent_to_be_named(runner, users):
     result = runner.invoke(args=["import", "cfpb", str(FIXTURES / "cfpb_18.csv"), "--as", "eve@example.org"])
     assert result.exit_code == 0, result.output
-    cases = {case.source_ref: case for case in db.session.scalars(select(Case))}
+    cases = {f"{case.source}:{case.source_id}": case for case in db.session.scalars(select(Case))}
     assert not any(case.consent_to_publish for case in cases.values())
     opened = cases["cfpb:1000001"].timeline[-1].body  # "Consent provided"
     assert opened == ("Imported from the CFPB Consumer Complaint Database, complaint 1000001, submitted via Web. "

@@ -74,12 +74,12 @@ def test_a_few_thousand_rows_are_filed_in_batches(runner, users, tmp_path, monke
     references = list(db.session.scalars(select(Case.reference).order_by(Case.id)))
     assert references == [f"C-{YEAR}-{n:05d}" for n in range(1, 2601)]  # unique and sequential, in file order
     assert count(Business) == 30  # "LENDER001 BANK, INC." and "Lender001 Bank" are one business
-    assert count(Case, Case.source_ref.is_not(None)) == 2600
+    assert count(Case, Case.source == "cfpb", Case.source_id.is_not(None)) == 2600
     assert count(TimelineEntry, TimelineEntry.kind == "created") == 2600
     assert count(CaseTag, CaseTag.name == "cfpb") == 2600 and count(CaseTag, CaseTag.name == "older american") == 867
-    case = db.session.scalar(select(Case).where(Case.source_ref == "cfpb:6000003"))
+    case = db.session.scalar(select(Case).where(Case.source == "cfpb", Case.source_id == "6000003"))
     assert case.business.name == "Lender003 Bank" and case.created_by == users["eve"]  # the first spelling seen
-    other = db.session.scalar(select(Case).where(Case.source_ref == "cfpb:6000033"))  # "Lender003 Bank Inc."
+    other = db.session.scalar(select(Case).where(Case.source == "cfpb", Case.source_id == "6000033"))  # "Lender003 Bank Inc."
     assert other.business_id == case.business_id
     assert case.tag_names == ["cfpb", "older american", "vehicle-loan-or-lease"]
     assert case.category == "auto" and case.timeline[0].body.startswith("Imported from the CFPB")
@@ -244,8 +244,8 @@ def test_an_import_killed_mid_way_keeps_whole_batches_and_a_second_run_finishes_
         with sqlite3.connect(tmp_path / "app.db") as connection:
             references = [row[0] for row in connection.execute("SELECT reference FROM cases ORDER BY id")]
             assert references == [f"C-{YEAR}-{n:05d}" for n in range(1, kept + 1)]
-            complaints = [row[0] for row in connection.execute("SELECT source_ref FROM cases ORDER BY id")]
-            assert complaints == [f"cfpb:{6_000_000 + n}" for n in range(kept)]  # the first rows of the file
+            complaints = [row for row in connection.execute("SELECT source, source_id FROM cases ORDER BY id")]
+            assert complaints == [("cfpb", f"{6_000_000 + n}") for n in range(kept)]  # the first rows of the file
         if how == "sigkill":
             _stop_orphaned_indexer(tmp_path / "index")
         before = state()

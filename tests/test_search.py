@@ -327,7 +327,7 @@ A_DOCUMENT = {
     "id": "1", "reference": "c-2026-00001", "title": "t", "narrative": "n", "notes": "", "evidence": "", "business": "b",
     "business_id": "1", "complainant": "", "category": "refund", "status": "new", "tag": "", "region": "unknown",
     "year": "2026", "received": "2026-01-01", "created": "2026-01-01T00:00:00", "created_by": "1", "assigned_to": "",
-    "digest": "x"}
+    "source": "staff", "source_id": "", "product": "", "issue": "", "company_response": "", "digest": "x"}
 
 
 def _disk_backend(engine, directory):
@@ -523,3 +523,63 @@ def test_snippets_are_cut_from_the_texts_the_index_was_given(corpus, login):
         assert text == {name: documents[case_id][name] for name in text}
     washer = db.session.scalar(select(Case.id).where(Case.reference == corpus["washer"]))
     assert "promised a call back" in texts[washer]["notes"]
+
+
+# --- Where cases came from: source, the source's own ID and the CFPB's fields ------------------
+
+@pytest.fixture
+def imported(corpus, runner):
+    """The corpus (filed by staff) and four CFPB complaints: Complaint ID -> reference."""
+    fixture = Path(__file__).parent / "fixtures" / "imports" / "cfpb_18.csv"
+    result = runner.invoke(args=["import", "cfpb", str(fixture), "--as", "eve@example.org"])
+    assert result.exit_code == 0, result.output
+    return {case.source_id: case.reference for case in db.session.scalars(select(Case).where(Case.source == "cfpb"))}
+
+
+def test_source_is_a_field_and_a_facet(imported, corpus, login, users):
+    eve = login("eve")
+    assert found(search(eve, q="source:cfpb")) == set(imported.values())
+    assert found(search(eve, q="source:staff warranty")) == {corpus["washer"], corpus["robacme"]}
+    results = get_backend().search(SearchRequest(text=""), users["eve"])
+    assert results.facets["source"] == {"cfpb": 4, "staff": 4}
+    page = search(eve, q="", source="cfpb")
+    assert found(page) == set(imported.values())
+    assert re.search(r"CFPB Consumer Complaint Database</strong> \(4\)", page)  # the chosen value, labelled
+
+
+def test_a_complaint_id_finds_its_case_and_opens_it(imported, login, users):
+    for typed in ("1000002", "source_id:1000002"):
+        results = get_backend().search(SearchRequest(text=typed), users["eve"])
+        assert [hit.reference for hit in results.hits] == [imported["1000002"]], typed
+    response = login("eve").get("/search", query_string={"q": " 1000002 "})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{imported['1000002']}")
+    # A reporter who may not open it is not sent there, and the search finds nothing of it.
+    rita = login("rita")
+    assert rita.get("/search", query_string={"q": "1000002"}).status_code == 200
+    assert found(search(rita, q="1000002")) == set()
+
+
+def test_the_cfpbs_fields_are_facets_of_imported_complaints_only(imported, users):
+    results = get_backend().search(SearchRequest(text=""), users["eve"])
+    assert results.facets["product"] == {
+        "Credit card or prepaid card": 1, "Credit reporting, credit repair services, or other personal consumer reports": 1,
+        "Debt collection": 1, "Vehicle loan or lease": 1}  # the four staff cases have none: no "" value
+    assert sum(results.facets["company_response"].values()) == 4
+    assert results.facets["company_response"]["Closed with explanation"] == 1
+    assert results.facets["issue"]["Attempts to collect debt not owed"] == 1
+    debt = get_backend().search(SearchRequest(text="", filters={"product": ["Debt collection"]}), users["eve"])
+    assert [hit.reference for hit in debt.hits] == [imported["1000002"]]
+    closed = get_backend().search(SearchRequest(text="", filters={
+        "company_response": ["Closed with explanation", "Closed with monetary relief"]}), users["eve"])
+    assert {hit.reference for hit in closed.hits} == {imported["1000001"], imported["1000004"]}
+    assert closed.facets["company_response"]["In progress"] == 1  # the facet's other values stay on offer
+
+
+def test_an_imported_complaints_state_is_its_region(imported, login, users):
+    """GA, TX and CA name the consumers' states; the complaint without a state is "Not recorded"."""
+    results = get_backend().search(SearchRequest(text="", filters={"source": ["cfpb"]}), users["eve"])
+    assert results.facets["region"] == {"georgia": 1, "texas": 1, "california": 1, "unknown": 1}
+    page = search(login("eve"), q="", source="cfpb")
+    assert "Georgia</a>" in page and "Not recorded</a>" in page
+    texas = get_backend().search(SearchRequest(text="", filters={"region": ["texas"]}), users["eve"])
+    assert [hit.reference for hit in texas.hits] == [imported["1000002"]]

@@ -13,7 +13,8 @@ blp = ApiBlueprint("api_search", __name__, tag="Search", description=(
 
 # The API's names for the search backend's facets.
 FACET_NAMES = {"status": "status", "category": "category", "business_id": "business", "region": "region",
-               "year": "year"}
+               "year": "year", "source": "source", "product": "product", "issue": "issue",
+               "company_response": "company_response"}
 
 
 @blp.route("/search", methods=["GET"])

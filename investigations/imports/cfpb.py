@@ -10,11 +10,13 @@ from typing import BinaryIO
 
 from ..businesses.naming import slugify
 from ..models import User
+from ..outcomes.cfpb import record_cfpb_outcomes
 from .importer import (
+    FIELD_MAX,
     NewCase,
     RowRejected,
     check_business_name,
-    check_source_ref,
+    check_source_id,
     parse_date,
     required_date,
     run_import,
@@ -69,7 +71,29 @@ def product_tag(product: str) -> str | None:
     return slug
 
 
+def yes_no(value: str) -> bool | None:
+    """"Yes" / "No" of the CFPB's Timely response? and Consumer disputed?; None for "N/A" or nothing."""
+    value = value.casefold()
+    return True if value == "yes" else False if value == "no" else None
+
+
+def state_code(value: str) -> str | None:
+    """The two-letter code of the State column (some older rows spell out a territory: not kept as a code)."""
+    return value.upper() if len(value) == 2 and value.isalpha() else None
+
+
+def zip_code(value: str) -> str | None:
+    """The ZIP code as published ("94110", or "941XX" where the CFPB withholds the last digits)."""
+    return value if value and len(value) <= 10 and value.upper() not in ("N/A", "NONE") else None
+
+
+def field(value: str) -> str | None:
+    return value[:FIELD_MAX] or None
+
+
 class CfpbMapper:
+    source = "cfpb"
+
     def __init__(self):
         self.columns: dict[str, int] = {}
         self.width = 0
@@ -109,7 +133,7 @@ class CfpbMapper:
 
         problems: list[str] = []
         complaint_id = get("Complaint ID")
-        source_ref = check_source_ref("cfpb", complaint_id, "Complaint ID", problems)
+        source_id = check_source_id(complaint_id, "Complaint ID", problems)
         if not complaint_id:
             problems.append("missing Complaint ID")
         received = required_date(get("Date received"), "Date received", problems, us_dates=True)
@@ -132,11 +156,15 @@ class CfpbMapper:
         if get("Consumer consent provided?") == CONSENT_GIVEN:
             timeline += f" {NARRATIVE_CONSENT_NOTE}"
         row = NewCase(
-            source_ref=source_ref, business_name=company, title=_joined(issue, sub_issue), narrative=narrative,
+            source_id=source_id, business_name=company, title=_joined(issue, sub_issue), narrative=narrative,
             date_received=received, category=category_for(product), timeline_body=timeline,
             complainant_name=f"CFPB complainant {complaint_id}",
             complainant_address=" ".join(f"{get('State')} {get('ZIP code')}".split()) or None,
-            consent_to_publish=False, tags=tags,
+            consent_to_publish=False, tags=tags, product=field(product), sub_product=field(sub_product),
+            issue=field(issue), sub_issue=field(sub_issue), company_response=field(get("Company response to consumer")),
+            timely_response=yes_no(get("Timely response?")), consumer_disputed=yes_no(get("Consumer disputed?")),
+            submitted_via=via[:50] or None, consumer_state=state_code(get("State")),
+            consumer_zip=zip_code(get("ZIP code")),
         )
         response = get("Company response to consumer")
         sent_on = parse_date(get("Date sent to company"), us_dates=True)
@@ -168,4 +196,5 @@ def import_cfpb(stream: BinaryIO, author: User, file_name: str,
     report = ImportReport(kind="cfpb", file_name=file_name)
     run_import(stream, mapper, author, report, progress)
     report.layout = mapper.layout
+    record_cfpb_outcomes(author)  # "Closed with monetary relief" -> an outcome; set-based, committed with the summary
     return report

@@ -9,7 +9,7 @@ from typing import BinaryIO
 from ..cases.services import parse_tags
 from ..models import User
 from ..models.cases import CATEGORIES
-from .importer import NewCase, RowRejected, check_business_name, check_source_ref, required_date, run_import, shorten
+from .importer import NewCase, RowRejected, check_business_name, check_source_id, required_date, run_import, shorten
 from .reader import CsvFile, ImportAborted, column_key
 from .report import ImportReport
 
@@ -84,6 +84,8 @@ def parse_amount(text: str) -> Decimal:
 class GenericMapper:
     """`mapping`: target -> column, given as a header name (command line) or a column index (the form)."""
 
+    source = "csv"
+
     def __init__(self, mapping: dict[str, str | int], file_name: str):
         unknown = set(mapping) - set(TARGET_KEYS)
         if unknown:
@@ -142,7 +144,7 @@ class GenericMapper:
         received = required_date(get("date_received"), f"date received (column “{header_of['date_received']}”)",
                                  problems)
         external_id = get("external_id")
-        source_ref = check_source_ref("csv", external_id, "external ID", problems)
+        source_id = check_source_id(external_id, "external ID", problems)
         name = " ".join(get("complainant_name").split()) or DEFAULT_COMPLAINANT
         if len(name) > 200:
             problems.append("complainant’s name is longer than 200 characters")
@@ -169,7 +171,7 @@ class GenericMapper:
         timeline = f"Imported from the CSV file “{self.file_name}”, line {line:,}" + (
             f", ID {external_id}." if external_id else ".")
         return NewCase(
-            source_ref=source_ref, business_name=business, title=title, narrative=narrative,
+            source_id=source_id, business_name=business, title=title, narrative=narrative,
             date_received=received, category=category, timeline_body=timeline, complainant_name=name,
             complainant_email=email, complainant_phone=phone, amount_in_dispute=amount,
             tags=parse_tags(get("tags")),

@@ -1,7 +1,7 @@
 """The import engine shared by the CFPB and generic CSV imports.
 
 A mapper turns each CSV row into a NewCase (or rejects it with a reason); the engine skips
-complaints already imported (by source_ref, also within the file), and files the rest in batches
+complaints already imported (by the source's own ID, also within the file), and files the rest in batches
 of BATCH_SIZE with Core bulk inserts, each batch committed on its own with its search_queue rows
 and an audit event, then handed to the search index. A file whose header or first bytes are wrong
 writes nothing; a fault further on keeps the batches committed before it (the report says how far
@@ -29,7 +29,7 @@ from ..businesses.queries import follow_merges
 from ..database import increment_row, insert_if_absent
 from ..extensions import db
 from ..models import Business, BusinessAlias, Case, CaseTag, SearchQueueEntry, TimelineEntry, User, utcnow
-from ..models.cases import PUBLIC_KINDS, CaseReferenceCounter, Status, TimelineKind
+from ..models.cases import PUBLIC_KINDS, SOURCE_ID_MAX, CaseReferenceCounter, Status, TimelineKind
 from ..models.common import EARLIEST_DATE
 from ..search.sync import QUEUE_KEY, process_queue, writes_inline
 from .reader import CsvFile, ImportAborted
@@ -38,7 +38,7 @@ from .report import ImportReport
 BATCH_SIZE = 2000  # rows per transaction: a batch is committed, audited and indexed as one
 TITLE_MAX = 200
 NAME_MAX = 200
-SOURCE_REF_MAX = 80
+FIELD_MAX = 200  # the CFPB's product, issue, company response… as columns
 GC_THRESHOLD = 50_000  # allocations between two collections of the youngest generation during a run
 
 
@@ -56,7 +56,7 @@ class NewCase:
     date_received: date
     timeline_body: str
     category: str = "other"
-    source_ref: str | None = None
+    source_id: str | None = None  # the source's own ID: a complaint with one is imported once
     complainant_name: str = "Unknown complainant"
     complainant_email: str | None = None
     complainant_phone: str | None = None
@@ -67,9 +67,22 @@ class NewCase:
     business_response: str | None = None
     response_requested_on: date | None = None
     response_received_on: date | None = None
+    # The CFPB's own fields (None for other sources)
+    product: str | None = None
+    sub_product: str | None = None
+    issue: str | None = None
+    sub_issue: str | None = None
+    company_response: str | None = None
+    timely_response: bool | None = None
+    consumer_disputed: bool | None = None
+    submitted_via: str | None = None
+    consumer_state: str | None = None
+    consumer_zip: str | None = None
 
 
 class Mapper(Protocol):
+    source: str  # the cases' `source` (models.cases.SOURCES)
+
     def bind(self, header: list[str]) -> None:
         """Find the columns in the header; raise ImportAborted if required ones are missing."""
 
@@ -137,15 +150,14 @@ def check_business_name(name: str, column: str, problems: list[str]) -> str:
     return name
 
 
-def check_source_ref(prefix: str, value: str, column: str, problems: list[str]) -> str | None:
+def check_source_id(value: str, column: str, problems: list[str]) -> str | None:
     value = " ".join(value.split())
     if not value:
         return None
-    ref = f"{prefix}:{value}"
-    if len(ref) > SOURCE_REF_MAX:
-        problems.append(f"{column} is longer than {SOURCE_REF_MAX - len(prefix) - 1} characters")
+    if len(value) > SOURCE_ID_MAX:
+        problems.append(f"{column} is longer than {SOURCE_ID_MAX} characters")
         return None
-    return ref
+    return value
 
 
 def truncate(text: str, limit: int) -> str:
@@ -331,15 +343,18 @@ class _Run:
         # Plain executemany of prepared tuples (bulk_insert): RETURNING would go row by row on SQLite.
         try:
             bulk_insert(connection, Case.__table__, _CASE_COLUMNS, [(
-                reference, business_id, row.source_ref, truncate(row.title, TITLE_MAX), row.narrative, row.category,
+                reference, business_id, row.source_id, truncate(row.title, TITLE_MAX), row.narrative, row.category,
                 row.complainant_name, row.complainant_email, row.complainant_phone, row.complainant_address,
                 row.consent_to_publish, row.amount_in_dispute, row.date_received, row.business_response,
-                row.response_requested_on, row.response_received_on,
+                row.response_requested_on, row.response_received_on, row.product, row.sub_product, row.issue,
+                row.sub_issue, row.company_response, row.timely_response, row.consumer_disputed, row.submitted_via,
+                row.consumer_state, row.consumer_zip,
             ) for row, reference, business_id in zip(rows, references, business_ids, strict=True)], same={
                 "created_by_id": author_id, "assigned_to_id": None, "status": Status.NEW.value,
-                "currency": self.currency, "received_via": "import", "created_at": now, "updated_at": now})
+                "currency": self.currency, "received_via": "import", "source": self.mapper.source,
+                "created_at": now, "updated_at": now})
         except IntegrityError as error:
-            if "source_ref" in str(error.orig):  # another import filed the same complaint a moment ago
+            if "source_id" in str(error.orig):  # another import filed the same complaint a moment ago
                 raise ImportAborted("Another import added some of the same complaints at the same time. "
                                     "Run this import again: complaints already imported are skipped.") from error
             raise
@@ -377,17 +392,18 @@ class _Run:
 
     def _new_rows(self, batch: list[NewCase]) -> list[NewCase]:
         """The rows whose complaint was not imported before (committed batches included) nor earlier in the batch."""
-        refs = [row.source_ref for row in batch if row.source_ref]
+        source_ids = [row.source_id for row in batch if row.source_id]
         known: set[str] = set()
-        for start in range(0, len(refs), 1000):
-            known.update(db.session.scalars(select(Case.source_ref).where(Case.source_ref.in_(refs[start:start + 1000]))))
+        for start in range(0, len(source_ids), 1000):
+            known.update(db.session.scalars(select(Case.source_id).where(
+                Case.source == self.mapper.source, Case.source_id.in_(source_ids[start:start + 1000]))))
         rows = []
         for row in batch:
-            if row.source_ref:
-                if row.source_ref in known:
+            if row.source_id:
+                if row.source_id in known:
                     self.report.skipped += 1
                     continue
-                known.add(row.source_ref)
+                known.add(row.source_id)
             rows.append(row)
         return rows
 
@@ -455,9 +471,11 @@ class _Run:
 
 
 _CASE_COLUMNS = [
-    "reference", "business_id", "source_ref", "title", "narrative", "category", "complainant_name",
+    "reference", "business_id", "source_id", "title", "narrative", "category", "complainant_name",
     "complainant_email", "complainant_phone", "complainant_address", "consent_to_publish", "amount_in_dispute",
-    "date_received", "business_response", "response_requested_on", "response_received_on",
+    "date_received", "business_response", "response_requested_on", "response_received_on", "product", "sub_product",
+    "issue", "sub_issue", "company_response", "timely_response", "consumer_disputed", "submitted_via",
+    "consumer_state", "consumer_zip",
 ]
 
 

@@ -63,6 +63,16 @@ RECEIVED_VIA = {
     "import": "Imported",
 }
 
+# Where a case came from. "staff": typed in by the newsroom; the others arrive with the source's own ID.
+SOURCES = {
+    "cfpb": "CFPB Consumer Complaint Database",
+    "csv": "CSV import",
+    "public_form": "Public complaint form",
+    "staff": "Entered by staff",
+}
+SOURCE_ID_MAX = 80
+CFPB_RECORD_URL = "https://www.consumerfinance.gov/data-research/consumer-complaints/search/detail/{}"
+
 CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY", "INR", "ZAR"]
 
 
@@ -78,6 +88,8 @@ class TimelineKind(str, enum.Enum):
     RESPONSE = "response"
     DOSSIER = "dossier"
     EVIDENCE = "evidence"
+    OUTCOME = "outcome"
+    STORY = "story"
 
     @property
     def label(self) -> str:
@@ -95,6 +107,8 @@ TIMELINE_LABELS = {
     TimelineKind.RESPONSE: "Business response",
     TimelineKind.DOSSIER: "Dossier exported",
     TimelineKind.EVIDENCE: "Evidence added",
+    TimelineKind.OUTCOME: "Outcome",
+    TimelineKind.STORY: "Story",
 }
 # Entries an outside recipient may read: the case's public course, not the newsroom's work on it.
 PUBLIC_KINDS = {TimelineKind.CREATED, TimelineKind.STATUS, TimelineKind.RESPONSE}
@@ -114,6 +128,7 @@ class Case(db.Model):
         # Only the few duplicates: a full index on merged_into_id (NULL nearly everywhere) is what
         # SQLite's planner would otherwise pick for "merged_into_id IS NULL", reading every case.
         Index("ix_cases_merged_into_id", "merged_into_id", sqlite_where=MERGED, postgresql_where=MERGED),
+        UniqueConstraint("source", "source_id", name="uq_cases_source_source_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,8 +162,21 @@ class Case(db.Model):
     response_due_on: Mapped[date | None]
     response_received_on: Mapped[date | None]
 
-    # Where an imported case came from ("cfpb:4201337"): importing the same complaint twice adds nothing.
-    source_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # Where the case came from (SOURCES) and the source's own ID (the CFPB's Complaint ID, a CSV's
+    # external ID): unique together, so importing the same complaint twice adds nothing.
+    source: Mapped[str] = mapped_column(String(20), default="staff", server_default="staff")
+    source_id: Mapped[str | None] = mapped_column(String(SOURCE_ID_MAX))
+    # The CFPB's own fields of an imported complaint, as the CFPB wrote them.
+    product: Mapped[str | None] = mapped_column(String(200))
+    sub_product: Mapped[str | None] = mapped_column(String(200))
+    issue: Mapped[str | None] = mapped_column(String(200))
+    sub_issue: Mapped[str | None] = mapped_column(String(200))
+    company_response: Mapped[str | None] = mapped_column(String(200))
+    timely_response: Mapped[bool | None]
+    consumer_disputed: Mapped[bool | None]
+    submitted_via: Mapped[str | None] = mapped_column(String(50))
+    consumer_state: Mapped[str | None] = mapped_column(String(2))
+    consumer_zip: Mapped[str | None] = mapped_column(String(10))
     # A duplicate merged into another case stays as a pointer to it; its address leads there.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     # False from an assignment to someone else until the assignee opens the case: My work marks it new.
@@ -190,6 +218,17 @@ class Case(db.Model):
     @property
     def received_via_label(self) -> str:
         return RECEIVED_VIA.get(self.received_via, self.received_via)
+
+    @property
+    def source_label(self) -> str:
+        return SOURCES.get(self.source, self.source)
+
+    @property
+    def source_url(self) -> str | None:
+        """The complaint's public record at its source (the CFPB's complaint page), if it has one."""
+        if self.source == "cfpb" and self.source_id:
+            return CFPB_RECORD_URL.format(self.source_id)
+        return None
 
     @property
     def tag_names(self) -> list[str]:

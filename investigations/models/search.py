@@ -59,6 +59,12 @@ class SearchDocument(db.Model):
     created_by: Mapped[str] = mapped_column(String(20))
     assigned_to: Mapped[str] = mapped_column(String(20))
     digest: Mapped[str] = mapped_column(String(40))
+    # Where the case came from; "" for the CFPB's fields of a case that has none.
+    source: Mapped[str] = mapped_column(String(20), server_default="")
+    source_id: Mapped[str] = mapped_column(String(80), server_default="")
+    product: Mapped[str] = mapped_column(String(200), server_default="")
+    issue: Mapped[str] = mapped_column(String(200), server_default="")
+    company_response: Mapped[str] = mapped_column(String(200), server_default="")
 
 
 class SearchTerms(db.Model):
@@ -99,6 +105,11 @@ class SearchTerms(db.Model):
     created: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(20))
     assigned_to: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20), server_default="")
+    source_id: Mapped[str] = mapped_column(String(80), server_default="")  # lower case, for source_id:
+    product: Mapped[str] = mapped_column(String(200), server_default="")
+    issue: Mapped[str] = mapped_column(String(200), server_default="")
+    company_response: Mapped[str] = mapped_column(String(200), server_default="")
     tsv_head: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)
     tsv: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)
     tsv_pairs: Mapped[str | None] = mapped_column(TSVECTOR_OR_TEXT)

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Business, BusinessAlias, Case, CaseTag, Evidence, TimelineEntry
+from ..regions import complaint_region
 
 STORED_TEXT_CHARS = 20_000  # per field, enough for snippets
 
@@ -54,7 +55,8 @@ def _without_placeholders(text: str | None) -> str:
 
 NOTE_KINDS = ("note", "call", "email", "meeting")  # timeline entries whose text is searched
 DIGEST_KEYS = ("id", "reference", "title", "narrative", "notes", "evidence", "business", "business_id", "complainant",
-               "category", "status", "tag", "region", "year", "received", "created", "created_by", "assigned_to")
+               "category", "status", "tag", "region", "year", "received", "created", "created_by", "assigned_to",
+               "source", "source_id", "product", "issue", "company_response")
 
 
 def _narrative(case) -> str:
@@ -84,12 +86,20 @@ def _document(case, notes: list[str], evidence: list, business_name: str, aliase
         "category": case.category,
         "status": case.status,
         "tag": ",".join(tags),
-        "region": (region or "").strip().lower() or "unknown",
+        # An imported complaint's consumer's state (or ZIP) first: the business's region is where it is.
+        "region": (complaint_region(case.consumer_state, case.consumer_zip) or region or "").strip().lower()
+        or "unknown",
         "year": str(case.date_received.year),
         "received": case.date_received.isoformat(),
         "created": case.created_at.isoformat(),
         "created_by": str(case.created_by_id),
         "assigned_to": str(case.assigned_to_id or ""),
+        "source": case.source or "staff",
+        "source_id": (case.source_id or "").lower(),  # one term, matched as typed in any case
+        # The CFPB's own fields as facets, as the CFPB writes them ("" where a case has none).
+        "product": case.product or "",
+        "issue": case.issue or "",
+        "company_response": case.company_response or "",
     }
     doc["digest"] = digest(doc)
     return doc
@@ -113,7 +123,9 @@ def case_document(case: Case) -> dict:
 
 CASE_COLUMNS = [Case.id, Case.reference, Case.title, Case.narrative, Case.desired_resolution, Case.business_response,
                 Case.business_id, Case.complainant_name, Case.complainant_email, Case.complainant_phone, Case.category,
-                Case.status, Case.date_received, Case.created_at, Case.created_by_id, Case.assigned_to_id]
+                Case.status, Case.date_received, Case.created_at, Case.created_by_id, Case.assigned_to_id,
+                Case.source, Case.source_id, Case.product, Case.issue, Case.company_response, Case.consumer_state,
+                Case.consumer_zip]
 
 
 def _grouped(session: Session, query, where) -> dict[int, list]:

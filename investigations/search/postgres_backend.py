@@ -34,7 +34,8 @@ from ..models.search import SearchTerms, SearchWord
 from ..permissions import case_visibility
 from .query import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults, read_query
 
-FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|tag|tags|ref|reference):("[^"]*"|\S+)', re.IGNORECASE)
+FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|source_id|source|tag|tags|ref|reference):("[^"]*"|\S+)',
+                          re.IGNORECASE)
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
                   "business": "Business"}
 START, STOP = "\x01", "\x02"  # ts_headline markers, replaced after escaping
@@ -43,7 +44,7 @@ TSV = (
     "setweight(to_tsvector('english', coalesce(:narrative, '')), 'B') || "
     "setweight(to_tsvector('english', coalesce(:notes, '') || ' ' || coalesce(:evidence, '')), 'C') || "
     "to_tsvector('simple', coalesce(:complainant, '') || ' ' || coalesce(:reference, '') || ' ' || "
-    "replace(coalesce(:tag, ''), ',', ' '))"
+    "replace(coalesce(:tag, ''), ',', ' ') || ' ' || coalesce(:source_id, ''))"
 )
 # The title and business alone (migration 0012 fills it in the same way for documents written before).
 TSV_HEAD = "setweight(to_tsvector('english', coalesce(:title, '') || ' ' || coalesce(:business, '')), 'A')"
@@ -55,7 +56,7 @@ PAIRS = ("array_to_tsvector(coalesce((SELECT array_agg((hashtext(a.lexeme || ' '
          "FROM (SELECT lexeme, unnest(positions) AS pos FROM unnest({tsv})) a "
          "JOIN (SELECT lexeme, unnest(positions) AS pos FROM unnest({tsv})) b ON b.pos = a.pos + 1), '{{}}'))")
 TERM_COLUMNS = ("reference", "business", "tag", "category", "status", "business_id", "region", "year", "received",
-                "created", "created_by", "assigned_to")
+                "created", "created_by", "assigned_to", "source", "source_id", "product", "issue", "company_response")
 WRITE_TERMS = text(
     f"INSERT INTO search_terms (case_id, {', '.join(TERM_COLUMNS)}, tsv_head, tsv, tsv_pairs) "
     f"SELECT :case_id, {', '.join(':' + name for name in TERM_COLUMNS)}, {TSV_HEAD}, v.tsv, {PAIRS.format(tsv='v.tsv')} "
@@ -103,7 +104,8 @@ class PostgresBackend(SearchBackend):
     def _row(doc: dict) -> dict:
         row = {key: doc[key] for key in ("reference", "title", "narrative", "notes", "evidence", "business",
                                          "complainant", "category", "status", "business_id", "region", "year", "tag",
-                                         "created_by", "assigned_to", "digest")}
+                                         "created_by", "assigned_to", "digest", "source", "source_id", "product",
+                                         "issue", "company_response")}
         row["case_id"] = int(doc["id"])
         row["received"] = datetime.fromisoformat(doc["received"])
         row["created"] = datetime.fromisoformat(doc["created"])
@@ -178,11 +180,13 @@ class PostgresBackend(SearchBackend):
             conditions.append(doc.created > request.created_after)
         if "business" in fields:
             conditions.append(doc.business.op("@@")(func.plainto_tsquery("english", fields["business"])))
-        for name in ("status", "category"):
+        for name in ("status", "category", "source"):
             if name in fields:
                 conditions.append(getattr(doc, name) == fields[name].lower())
         if "tag" in fields:
             conditions.append(func.concat(",", doc.tag, ",").contains(f",{fields['tag'].lower()},"))
+        if "source_id" in fields:
+            conditions.append(doc.source_id == fields["source_id"].lower())
         if "ref" in fields:
             conditions.append(func.lower(doc.reference) == fields["ref"].lower())
         query = None
@@ -438,8 +442,10 @@ def _phrase_pairs(tsquery: str) -> tuple[str, ...] | None:
 
 
 def _by_count(counts) -> dict[str, int]:
-    """Facet values, the most frequent first (then by value, so the order is always the same)."""
-    return dict(sorted(counts, key=lambda item: (-item[1], item[0])))
+    """Facet values, the most frequent first (then by value, so the order is always the same); a case
+    without a value ("": no CFPB product) is in no facet value."""
+    return dict(sorted(((value, count) for value, count in counts if value != ""),
+                       key=lambda item: (-item[1], item[0])))
 
 
 def _batches(items, size):

@@ -8,7 +8,9 @@ from datetime import date, datetime
 from markupsafe import Markup
 
 MAX_QUERY_CHARS = 500
-FACETS = ("status", "category", "business_id", "region", "year")
+# The CFPB's product, issue and company response are facets of imported complaints only: a case
+# without one has no value there (no "" bucket), so the facet stays empty in a newsroom's own cases.
+FACETS = ("status", "category", "business_id", "region", "year", "source", "product", "issue", "company_response")
 SORTS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
 OPERATORS = ("AND", "OR", "NOT")  # only in capitals: "and", "or" and "not" are words
 MAX_SUGGESTIONS_TRIED = 20  # candidate corrections checked against the cases the user may open, per word

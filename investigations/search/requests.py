@@ -10,12 +10,14 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..forms import page_number
 from ..models import Business, Case
-from ..models.cases import CATEGORIES, STATUS_LABELS, Status
+from ..models.cases import CATEGORIES, SOURCE_ID_MAX, SOURCES, STATUS_LABELS, Status
 from ..permissions import visible_cases_clause
+from ..regions import region_label
 from .query import FACETS, SORTS, SearchRequest
 
 FACET_LABELS = {"status": "Status", "category": "Category", "business_id": "Business", "region": "State or region",
-                "year": "Year"}
+                "year": "Year", "source": "Source", "product": "Product", "issue": "Issue",
+                "company_response": "Company response"}
 
 
 def _date(value: str | None) -> date | None:
@@ -36,17 +38,28 @@ def _values(args, name: str) -> list[str]:
 
 
 def case_for_reference(text: str, user) -> Case | None:
-    """The case a query names by its reference, or by the number alone (the newest such case),
-    if `user` may open it; None otherwise, so a hidden case is searched for like any other words."""
+    """The case a query names by its reference, or by the number alone (the newest such case), or
+    else by its source's own ID (a CFPB Complaint ID), if `user` may open it; None otherwise, so a
+    hidden case is searched for like any other words."""
     match = REFERENCE.match(text or "")
-    if not match:
-        return None
+    if not match or int(match.group(2)) == 0:
+        return case_for_source_id(text, user)
     year, number = match.groups()
-    if int(number) == 0:
-        return None
     pattern = f"C-{year}-{int(number):05d}" if year else f"C-____-{int(number):05d}"
     return db.session.scalar(select(Case).where(Case.reference.like(pattern), Case.merged_into_id.is_(None),
-                                                visible_cases_clause(user)).order_by(Case.reference.desc()).limit(1))
+                                                visible_cases_clause(user)).order_by(Case.reference.desc()).limit(1)) \
+        or case_for_source_id(text, user)
+
+
+def case_for_source_id(text: str, user) -> Case | None:
+    """The case a query names by its source's own ID alone ("4201337", "gym-1"), if `user` may open it."""
+    source_id = (text or "").strip()
+    if not source_id or len(source_id) > SOURCE_ID_MAX or not source_id.isprintable() or " " in source_id:
+        return None
+    return db.session.scalar(select(Case).where(
+        Case.source.in_(list(SOURCES)),  # the unique index's first column: an index lookup, not a scan
+        Case.source_id.in_({source_id, source_id.upper(), source_id.lower()}), Case.merged_into_id.is_(None),
+        visible_cases_clause(user)).order_by(Case.id).limit(1))
 
 
 def request_from_args(args) -> SearchRequest:
@@ -103,7 +116,9 @@ def facet_labeller(facets: dict[str, dict[str, int]]):
         if facet == "business_id":
             return names.get(int(value), "Unknown business") if value.isdigit() else value
         if facet == "region":
-            return value.title() if value != "unknown" else "Not recorded"
+            return region_label(value) if value != "unknown" else "Not recorded"
+        if facet == "source":
+            return SOURCES.get(value, value)
         return value
 
     return label

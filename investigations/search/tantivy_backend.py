@@ -1,7 +1,7 @@
 """Full-text search with tantivy (Rust, through its official Python bindings): schema, writing
 documents, searching with permissions, facets, highlights, spelling suggestions and similar cases.
 
-The index lives in SEARCH_INDEX_DIR/tantivy-2/<generation>, with SEARCH_INDEX_DIR/tantivy-2/current
+The index lives in SEARCH_INDEX_DIR/tantivy-3/<generation>, with SEARCH_INDEX_DIR/tantivy-3/current
 pointing at the one in use (apart from Whoosh's generations, so the two engines can be switched
 back and forth; generations.py); `flask search reindex` builds a new generation aside and swaps
 the pointer.
@@ -55,9 +55,9 @@ SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline
                   "business": "Business"}
 # Searched when a word names no field, with the boosts the Whoosh engine gives them.
 DEFAULT_FIELDS = {"title": 2.0, "narrative": 1.0, "notes": 1.0, "evidence": 1.0, "business": 1.5,
-                  "complainant": 1.0, "reference": 1.0}
+                  "complainant": 1.0, "reference": 1.0, "source_id": 1.0}
 KEYWORD_FIELDS = ("tag", *FACETS)  # raw: one term per value
-TEXT_VALUES = ("reference", *STEMMED_FIELDS, "complainant", *FACETS)  # a document's text values, as they are
+TEXT_VALUES = ("reference", "source_id", *STEMMED_FIELDS, "complainant", *FACETS)  # a document's text values, as they are
 FIELD_ALIASES = {"ref": "reference", "tags": "tag"}
 QUERYABLE_FIELDS = set(DEFAULT_FIELDS) | set(KEYWORD_FIELDS)
 # Left out of similar-case matching only (they are searchable as any other word).
@@ -75,6 +75,7 @@ def make_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("id", indexed=True, fast=True)
     builder.add_text_field("reference", tokenizer_name="raw", index_option="basic")  # one term: c-2026-00042
+    builder.add_text_field("source_id", tokenizer_name="raw", index_option="basic")  # the CFPB's 4201337, lowercased
     for name in STEMMED_FIELDS:
         builder.add_text_field(name, tokenizer_name="en_stem")
     builder.add_text_field("complainant", tokenizer_name="default")  # searchable, never stored or shown
@@ -92,7 +93,7 @@ def make_schema() -> tantivy.Schema:
 
 
 SCHEMA = make_schema()
-LAYOUT = 2  # raise it whenever the schema changes
+LAYOUT = 3  # raise it whenever the schema changes (3: source, source_id and the CFPB's fields)
 
 
 def _analyzer(*filters) -> tantivy.TextAnalyzer:

@@ -1,8 +1,9 @@
 """Full-text search with Whoosh: schema, writing documents, searching with permissions, facets,
 highlights, spelling suggestions and similar cases.
 
-The index lives in SEARCH_INDEX_DIR/<generation>, with SEARCH_INDEX_DIR/current pointing at the
-one in use; `flask search reindex` builds a new generation aside and swaps the pointer.
+The index lives in SEARCH_INDEX_DIR/whoosh-2/<generation>, with SEARCH_INDEX_DIR/whoosh-2/current
+pointing at the one in use; `flask search reindex` builds a new generation aside and swaps the pointer.
+(Before layout 2 it was SEARCH_INDEX_DIR itself: an index without the source fields is never opened.)
 Each process keeps one searcher open and reopens it only when the index has changed.
 """
 import contextlib
@@ -29,11 +30,12 @@ from ..permissions import case_visibility
 from .generations import Generations
 from .query import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults
 
-TEXT_FIELDS = ["title", "narrative", "notes", "evidence", "business", "complainant", "reference"]
+TEXT_FIELDS = ["title", "narrative", "notes", "evidence", "business", "complainant", "reference", "source_id"]
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
                   "business": "Business"}
 WRITE_TIMEOUT_SECONDS = 10
 WORD = re.compile(r"\w+(?:\.?\w+)*")  # what SimpleAnalyzer calls a word
+LAYOUT = 2  # raise it whenever the schema changes (2: source, source_id and the CFPB's fields)
 
 
 def make_schema() -> Schema:
@@ -53,6 +55,11 @@ def make_schema() -> Schema:
         business_id=ID(stored=True, sortable=True),
         region=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
+        source=ID(stored=True, sortable=True),
+        source_id=TEXT(analyzer=KeywordAnalyzer(lowercase=True)),  # one token: the CFPB's 4201337
+        product=ID(stored=True, sortable=True),
+        issue=ID(stored=True, sortable=True),
+        company_response=ID(stored=True, sortable=True),
         tag=KEYWORD(commas=True, lowercase=True, stored=True),
         received=DATETIME(stored=True, sortable=True),
         created=DATETIME(stored=True),
@@ -133,7 +140,7 @@ class WhooshBackend(SearchBackend):
     stop_words = frozenset(STOP_WORDS)
 
     def __init__(self, directory: str | Path):
-        self.root = Path(directory)
+        self.root = Path(directory) / f"whoosh-{LAYOUT}"
         self.generations = Generations(self.root, lambda generation: index.create_in(generation, make_schema()))
         self._lock = threading.Lock()
         self._searcher = None
@@ -327,7 +334,8 @@ class WhooshBackend(SearchBackend):
         for _, docs, columns in matches:
             for name in FACETS:
                 counters[name].update(map(columns[name].__getitem__, docs))
-        return {name: dict(counter.most_common()) for name, counter in counters.items()}
+        return {name: {value: count for value, count in counter.most_common() if value != ""}
+                for name, counter in counters.items()}
 
     @staticmethod
     def _by_date(matches, count: int, newest: bool) -> list[int]:
