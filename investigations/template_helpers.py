@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from flask_login import current_user
 
 from .models.cases import CATEGORIES, STATUS_LABELS, Status
@@ -45,9 +45,13 @@ def _localtime_name() -> str:
 
 
 def newsroom_zone() -> tzinfo:
-    """The zone times are shown (and typed) in: NEWSROOM_TIMEZONE, or the server's."""
-    name = current_app.config.get("NEWSROOM_TIMEZONE", "") if has_app_context() else ""
-    return _zone(name or "")
+    """The zone times are shown (and typed) in: the admin's choice (Admin → Newsroom), else
+    NEWSROOM_TIMEZONE, else the server's (investigations/newsroom.py decides)."""
+    if not has_app_context():
+        return _zone("")
+    from .newsroom import current_newsroom  # the settings model imports this package's models
+
+    return _zone(current_newsroom().timezone)
 
 
 def to_local(value: datetime) -> datetime:

@@ -192,7 +192,7 @@ def test_attack_strings_print_as_text_and_fetch_nothing(login, monkeypatch):
     (fetcher,) = fetchers
     assert all(url.startswith("dossier://app/static/") for url in fetcher.served)
     assert not any("passwd" in url or "127.0.0.1" in url for url in fetcher.served + fetcher.refused)
-    assert b"/EmbeddedFile" not in data
+    assert set(PdfReader(io.BytesIO(data)).attachments) == {"evidence-manifest.csv", "case-data.json"}
 
 
 @pytest.mark.parametrize("url", [
@@ -214,7 +214,7 @@ def test_original_files_can_be_attached(worked_case, login):
     data = export(login("eve"), worked_case, "internal", with_originals="y")
     reader = PdfReader(io.BytesIO(data))
     attachments = reader.attachments
-    assert "manifest.csv" in attachments
+    assert "evidence-manifest.csv" in attachments
     photo = db.session.scalar(select(Evidence).where(Evidence.original_name == "leak.jpg"))
     (content,) = attachments[f"{photo.id}-leak.jpg"]
     assert hashlib.sha256(content).hexdigest() == photo.sha256
@@ -224,12 +224,12 @@ def test_original_files_can_be_attached(worked_case, login):
 def test_originals_go_to_outsiders_only_with_consent(worked_case, login):
     eve = login("eve")
     data = export(eve, worked_case, "bbb", with_originals="y")
-    assert PdfReader(io.BytesIO(data)).attachments == {}
+    assert set(PdfReader(io.BytesIO(data)).attachments) == {"evidence-manifest.csv", "case-data.json"}  # no originals
     case = db.session.scalar(select(Case).where(Case.reference == worked_case))
     case.consent_to_publish = True
     db.session.commit()
     attachments = PdfReader(io.BytesIO(export(eve, worked_case, "bbb", with_originals="y"))).attachments
-    assert "manifest.csv" in attachments and not any("wrong" in name for name in attachments)
+    assert "evidence-manifest.csv" in attachments and not any("wrong" in name for name in attachments)
 
 
 def test_outside_dossiers_list_evidence_without_names_or_captions_unless_consented(login):

@@ -97,7 +97,8 @@ def test_merging_into_another_case_keeps_the_merged_complainant_unnamed(login, u
     moved = db.session.scalars(select(Evidence)).all()
     assert {item.complainant_case.reference for item in moved} == {duplicate}
     reader = PdfReader(io.BytesIO(export(eve, survivor, "bbb", with_originals="y")))
-    assert not reader.attachments  # originals (GPS, names) of the non-consenting complainant stay home
+    # originals (GPS, names) of the non-consenting complainant stay home; only the app's own data files
+    assert set(reader.attachments) == {"evidence-manifest.csv", "case-data.json"}
 
 
 def test_the_merge_form_warns_when_consent_differs(login, users):
@@ -149,7 +150,7 @@ def test_an_editor_releases_a_file_on_a_recorded_basis(unnamed_case, login, tmp_
     assert "Agreed to the BBB referral by e-mail, 3 May" in page and "Eve Editor" in page
     data = export(eve, unnamed_case, "bbb", with_originals="y")
     attachments = PdfReader(io.BytesIO(data)).attachments
-    assert len(attachments) == 2  # the released original and the manifest
+    assert len(attachments) == 3  # the released original, the evidence manifest and the case data
     names = " ".join(attachments).lower()
     assert "receipt" in names and "lucia" not in names and "lopez" not in names  # released, still redacted
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "evidence.release")) is not None
@@ -177,7 +178,8 @@ def test_the_redactor_matches_names_accents_phones_and_addresses():
 
 def test_no_original_is_attached_from_an_archive_of_a_complainant_without_consent(unnamed_case, login):
     data = export(login("eve"), unnamed_case, "news", with_originals="y")
-    assert not PdfReader(io.BytesIO(data)).attachments  # originals carry names and photo locations
+    # originals carry names and photo locations: only the app's own data files are attached
+    assert set(PdfReader(io.BytesIO(data)).attachments) == {"evidence-manifest.csv", "case-data.json"}
 
 
 def test_editors_can_see_who_viewed_a_complainants_details(unnamed_case, login):

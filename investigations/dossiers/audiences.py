@@ -13,10 +13,12 @@ is not attached (originals keep their names, contents and photo locations) — e
 editor released that part on a recorded basis (EvidenceRelease).
 """
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from ..evidence.services import download_name
 from ..models import Case, Evidence, TimelineEntry
+from ..template_helpers import format_date, format_iso
 from .redaction import NO_REDACTION, Identity, Redactor
 
 
@@ -137,9 +139,34 @@ class CaseContent:
             return "Complaint received."
         return self.text(entry.body)
 
+    def entry_date(self, entry: TimelineEntry) -> date | datetime:
+        return entry_date(entry, self.case)
+
+    def entry_when(self, entry: TimelineEntry) -> str:
+        when = self.entry_date(entry)
+        return format_iso(when, "seconds") if isinstance(when, datetime) else when.isoformat()
+
+
+IMPORTED_SOURCES = {"cfpb", "csv"}
+
+
+def entry_date(entry: TimelineEntry, case: Case) -> date | datetime:
+    """When an entry happened. An imported complaint was received on its date received (the source's
+    own date), not when it was imported: its opening entry carries that date."""
+    if entry.kind == "created" and (case.received_via == "import" or case.source in IMPORTED_SOURCES):
+        return case.date_received
+    return entry.occurred_at
+
+
+def _timeline_order(case: Case):
+    def key(entry: TimelineEntry):
+        when = entry_date(entry, case)
+        return (when if isinstance(when, datetime) else datetime(when.year, when.month, when.day), entry.id)
+    return key
+
 
 def case_content(case: Case, audience: Audience, choices: Choices = NO_CHOICES) -> CaseContent:
-    timeline = sorted(case.timeline, key=lambda entry: (entry.occurred_at, entry.id))
+    timeline = sorted(case.timeline, key=_timeline_order(case))
     evidence = list(case.evidence)
     omitted = []
     if not audience.internal_entries:
@@ -158,8 +185,7 @@ def case_content(case: Case, audience: Audience, choices: Choices = NO_CHOICES) 
         hidden = [other for other in complainant_cases(case) if not other.consent_to_publish]
         redactor = Redactor([Identity.of_case(other) for other in hidden], list(choices.withheld_words))
         if not show_complainant:
-            omitted.append("the complainant's name and contact details (no consent to be named), "
-                           "also wherever they are written in the case's text")
+            omitted.append(COMPLAINANT_WITHHELD)
         if any(other is not case for other in hidden):
             omitted.append("the identity of the complainant of a case merged into this one (no consent)")
         if choices.withheld_words:
@@ -174,6 +200,58 @@ def case_content(case: Case, audience: Audience, choices: Choices = NO_CHOICES) 
     if no_photo:
         omitted.append(f"{len(no_photo)} photo{'s' if len(no_photo) > 1 else ''} of a complainant who did not consent")
     return content
+
+
+def _merged_map(cases: list[Case]) -> dict[int, list[Case]]:
+    """For each case, the cases merged into it (directly or through another merge), in a few queries."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+
+    found: dict[int, list[Case]] = {case.id: [] for case in cases}
+    frontier = {case.id: case.id for case in cases}  # a case's id -> the listed case it ends up in
+    while frontier:
+        ids, step = list(frontier), {}
+        for start in range(0, len(ids), 5000):
+            for merged in db.session.scalars(select(Case).where(Case.merged_into_id.in_(ids[start:start + 5000]))):
+                root = frontier[merged.merged_into_id]
+                if merged.id not in step and merged not in found[root]:
+                    found[root].append(merged)
+                    step[merged.id] = root
+        frontier = step
+    return found
+
+
+def listed_contents(cases: list[Case], audience: Audience, choices: Choices = NO_CHOICES) -> list[CaseContent]:
+    """Light CaseContents for the one-line table of a business dossier: only the case's own fields
+    (its title, above all) are printed of them, so no timeline or evidence is read."""
+    merged = _merged_map(cases) if audience.is_outside else {}
+    contents = []
+    for case in cases:
+        show_complainant = audience.complainant_without_consent or case.consent_to_publish
+        redactor, omitted = NO_REDACTION, []
+        if audience.is_outside:
+            hidden = [other for other in [case, *merged[case.id]] if not other.consent_to_publish]
+            redactor = Redactor([Identity.of_case(other) for other in hidden], list(choices.withheld_words))
+            if not show_complainant:
+                omitted.append(COMPLAINANT_WITHHELD)
+        contents.append(CaseContent(case, audience, show_complainant, [], [], redactor, choices, omitted))
+    return contents
+
+
+COMPLAINANT_WITHHELD = ("the complainant's name and contact details (no consent to be named), "
+                        "also wherever they are written in the case's text")
+
+
+def left_out_once_per_kind(contents: list[CaseContent]) -> list[str]:
+    """What the dossier leaves out, said once per kind ("51 cases: …"), not once per case."""
+    counts: dict[str, int] = {}
+    for content in contents:
+        for item in content.omitted:
+            counts[item] = counts.get(item, 0) + 1
+    if len(contents) == 1:
+        return list(counts)
+    return [f"{n} case{'s' if n > 1 else ''}: {item}" for item, n in counts.items()]
 
 
 @dataclass
@@ -201,7 +279,7 @@ def withheld_fields(content: CaseContent) -> list[WithheldField]:
     check("The business's response", case.business_response)
     for entry in content.timeline:
         if entry.kind != "created":
-            check(f"Timeline, {entry.kind_label.lower()} of {entry.occurred_at:%-d %b %Y}", entry.body)
+            check(f"Timeline, {entry.kind_label.lower()} of {format_date(content.entry_date(entry))}", entry.body)
     for number, item in enumerate(content.evidence, start=1):
         if content.may_show(item, "file_name"):
             check(f"Evidence {number}, file name", item.original_name)

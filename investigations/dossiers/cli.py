@@ -15,8 +15,13 @@ dossier_cli = AppGroup("dossier", help="Export PDF dossiers and check copies of 
 @click.option("--business", "business_name", help="A dossier of every case against this business instead.")
 @click.option("--audience", type=click.Choice(["internal", "news", "bbb"]), default="bbb", show_default=True)
 @click.option("--attach-originals", is_flag=True, help="Attach the original evidence files inside the PDF.")
+@click.option("--recipient", help="Who receives it (printed on the cover, kept in the list of issued dossiers).")
+@click.option("--full", "full_count", type=click.IntRange(0, 200), default=20, show_default=True,
+              help="A business dossier prints this many of the most recent cases in full.")
+@click.option("--tagged", "full_tag", default="", help="A business dossier prints the cases with this tag in full instead.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
-def export_dossier_command(case_ref, business_name, audience, attach_originals, output):
+def export_dossier_command(case_ref, business_name, audience, attach_originals, recipient, full_count, full_tag,
+                           output):
     """Export the dossier of CASE_REF (or of --business NAME) to a PDF file."""
     import shutil
     import time
@@ -44,8 +49,11 @@ def export_dossier_command(case_ref, business_name, audience, attach_originals, 
             raise click.ClickException(f"No business called {business_name}.")
         if not business.current_cases:
             raise click.ClickException(f"There are no cases against {business.name} yet.")
+    from .selection import Selection
+
     dossier = start_dossier(AUDIENCES[audience], None, case=case, business=business,
-                            with_originals=attach_originals)
+                            with_originals=attach_originals, recipient=recipient,
+                            selection=Selection(full_count=full_count, full_tag=full_tag.strip()))
     click.echo(f"Rendering dossier #{dossier.id} of {dossier.subject} for {AUDIENCES[audience].label}…", err=True)
     started = time.perf_counter()
     try:
@@ -61,15 +69,27 @@ def export_dossier_command(case_ref, business_name, audience, attach_originals, 
 @dossier_cli.command("verify")
 @click.argument("pdf", type=click.File("rb"))
 def verify_dossier_command(pdf):
-    """Say whether PDF is exactly a dossier the app issued; exit 1 if it is not."""
+    """Say whether PDF is exactly a dossier the app issued, and whether the evidence its attached
+    manifest lists is stored unaltered; exit 1 if either is not so."""
+    from ..template_helpers import format_datetime
     from .audiences import AUDIENCES
     from .services import verify_copy
 
     result = verify_copy(pdf.read())
+    manifest = result.manifest
+    if manifest is not None and manifest.found:
+        click.echo(f"EVIDENCE: the attached manifest lists {manifest.files} file(s); "
+                   + ("each is stored, unaltered." if manifest.ok else f"{len(manifest.problems)} problem(s):"),
+                   err=not manifest.ok)
+        for problem in manifest.problems:
+            click.echo(f"  {problem}", err=True)
     if result.issued:
         d = result.issued
-        click.echo(f"GENUINE: dossier #{d.id} of {d.subject}, issued {d.issued_at:%Y-%m-%d %H:%M} UTC by "
-                   f"{d.issued_by_label} for {AUDIENCES[d.audience].label}; unaltered.")
+        click.echo(f"GENUINE: dossier #{d.id} of {d.subject}, issued {format_datetime(d.issued_at)} by "
+                   f"{d.issued_by_label} for {AUDIENCES[d.audience].label}"
+                   f"{f' ({d.recipient})' if d.recipient else ''}; unaltered.")
+        if manifest is not None and manifest.problems:
+            sys.exit(1)
         return
     if result.claimed:
         d = result.claimed

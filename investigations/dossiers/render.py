@@ -1,9 +1,8 @@
 """Turning dossier templates into PDFs with WeasyPrint, through a URL fetcher that can reach
 nothing but the app's own static files and the evidence of the cases in the dossier."""
-import csv
-import io
 import mimetypes
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -21,7 +20,6 @@ except OSError as error:  # WeasyPrint loads Pango when imported; the rest of th
     UNAVAILABLE = ("PDF dossiers need the Pango library on this server (apt-get install libpango-1.0-0 "
                    f"libpangoft2-1.0-0): {error}")
 
-from ..spreadsheets import spreadsheet_safe
 from ..storage import EvidenceStore
 
 BASE_URL = "dossier://app/"
@@ -96,19 +94,21 @@ class RenderedPDF:
     warnings: list[str] = field(default_factory=list)
 
 
-def _attachment_name(item, shown_name: str) -> str:
+def attachment_name(item, shown_name: str) -> str:
     """The file name inside the PDF: the evidence id and the name the audience may read."""
     return re.sub(r"[^\w.\- ]+", "_", f"{item.id}-{shown_name}")
 
 
-def _manifest(originals) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["attachment", "name", "type", "size_bytes", "sha256"])
-    for item, shown_name in originals:
-        writer.writerow([spreadsheet_safe(str(value)) for value in (
-            _attachment_name(item, shown_name), shown_name, item.media_type, item.size, item.sha256)])
-    return out.getvalue().encode()
+@dataclass(frozen=True)
+class DataFile:
+    """A file the app writes into the dossier (the manifest, the case data)."""
+
+    name: str
+    data: bytes
+    description: str
+
+
+PDF_VARIANT = "pdf/a-3b"  # archival (ISO 19005-3): fonts embedded, sRGB output intent, XMP metadata, files attached
 
 
 class DossierError(RuntimeError):
@@ -119,25 +119,29 @@ class MissingEvidence(DossierError):
     """A stored file the dossier needs is not there; no incomplete dossier is issued."""
 
 
-def render_pdf(template: str, evidence_items: list, originals: list = (), **context) -> RenderedPDF:
-    """Render a dossier template to PDF. Only the given evidence can be embedded; `originals`,
-    (file, name to show) pairs, are attached as files with a manifest of their hashes."""
+def render_pdf(template: str, evidence_items: list, originals: list = (), data_files: list[DataFile] = (),
+               **context) -> RenderedPDF:
+    """Render a dossier template to a PDF/A-3b file. Only the given evidence can be embedded;
+    `originals`, (file, name to show) pairs, are attached as they were received, and `data_files`
+    (the manifest and the case data) beside them."""
     if UNAVAILABLE:
         raise DossierError(UNAVAILABLE)
     store = EvidenceStore(current_app.config["EVIDENCE_DIR"])
     fetcher = DossierURLFetcher(Path(current_app.static_folder), store, {item.sha256 for item in evidence_items})
     html = render_template(template, static_url=static_url, photo_url=photo_url, **context)
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
-    attachments = []
-    if originals:
-        attachments = [
-            Attachment(url=original_url(item.sha256), url_fetcher=fetcher, name=_attachment_name(item, shown_name),
-                       description=f"{item.type_label}, SHA-256 {item.sha256}")
-            for item, shown_name in originals
-        ]
-        attachments.append(Attachment(string=_manifest(originals), name="manifest.csv",
-                                      description="Names, types, sizes and SHA-256 of the attached files"))
-    data = document.write_pdf(attachments=attachments or None)
+    attachments = [
+        Attachment(url=original_url(item.sha256), url_fetcher=fetcher, name=attachment_name(item, shown_name),
+                   description=f"{item.type_label}, SHA-256 {item.sha256}", relationship="Source")
+        for item, shown_name in originals
+    ]
+    attachments += [Attachment(string=file.data, name=file.name, description=file.description, relationship="Data")
+                    for file in data_files]
+    with warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB profile (the PDF/A output intent) and leaves closing it to the
+        # garbage collector; that is all this silences.
+        warnings.simplefilter("ignore", ResourceWarning)
+        data = document.write_pdf(attachments=attachments or None, pdf_variant=PDF_VARIANT)
     if fetcher.missing:
         raise MissingEvidence(f"{len(fetcher.missing)} stored evidence file(s) are missing; run "
                               f"`flask evidence verify`. No dossier was issued.")

@@ -1,17 +1,22 @@
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..businesses.services import complaint_pattern, get_business_by_slug
+from ..businesses.services import get_business_by_slug
 from ..cases.queries import get_visible_case
 from ..extensions import db
+from ..forms import page_number
 from ..models import Dossier, Evidence
 from ..permissions import can_view_dossier, editor_only, require, signed_in
+from ..template_helpers import local_today
 from . import bp
-from .audiences import AUDIENCES, NEWS, Choices, case_content, withheld_fields
-from .forms import DossierForm, ReleaseForm, VerifyForm, withheld_word_list
+from .audiences import AUDIENCES, NEWS, Choices, case_content, left_out_once_per_kind, withheld_fields
+from .forms import BusinessDossierForm, DossierForm, ReleaseForm, VerifyForm, withheld_word_list
+from .issued import business_preview, issued_dossiers_query
+from .pattern import dossier_pattern
 from .redaction import highlighted
 from .releases import release_parts, withdraw_release
 from .render import DossierError
+from .selection import EVERYTHING, chosen_cases
 from .services import (
     dossier_path,
     give_up_if_stale,
@@ -28,16 +33,9 @@ def _choices(form: DossierForm) -> Choices:
 
 
 def _left_out(cases, choices: Choices) -> dict[str, list[str]]:
-    """For each audience, what its dossier leaves out, said once per kind ("3 cases: …")."""
-    previews = {}
-    for key, audience in AUDIENCES.items():
-        counts: dict[str, int] = {}
-        for case in cases:
-            for item in case_content(case, audience, choices).omitted:
-                counts[item] = counts.get(item, 0) + 1
-        previews[key] = [item if len(cases) == 1 else f"{n} case{'s' if n > 1 else ''}: {item}"
-                         for item, n in counts.items()]
-    return previews
+    """For each audience, what its dossier of these cases leaves out, said once per kind."""
+    return {key: left_out_once_per_kind([case_content(case, audience, choices) for case in cases])
+            for key, audience in AUDIENCES.items()}
 
 
 @bp.route("/cases/<reference>/dossier", methods=["GET", "POST"])
@@ -47,7 +45,8 @@ def case_dossier(reference):
     form = DossierForm()
     if form.validate_on_submit() and not form.preview.data:
         dossier = start_dossier(AUDIENCES[form.audience.data], current_user, case=case,
-                                with_originals=form.with_originals.data, choices=_choices(form))
+                                with_originals=form.with_originals.data, choices=_choices(form),
+                                recipient=form.recipient.data)
         try:
             issue_now(dossier)
         except DossierError as error:
@@ -103,23 +102,31 @@ def withdraw(reference, evidence_id, part):
 @editor_only
 def business_dossier(slug):
     business = get_business_by_slug(slug)
-    form = DossierForm()
+    form = BusinessDossierForm()
     if not business.current_cases:
         flash("There are no cases against this business yet.", "info")
         return redirect(url_for("businesses.detail", slug=business.slug))
-    if form.validate_on_submit() and not form.preview.data:
-        dossier = start_dossier(AUDIENCES[form.audience.data], current_user, business=business,
-                                with_originals=form.with_originals.data, choices=_choices(form))
-        db.session.commit()
-        issue_in_background(dossier.id)
-        return redirect(url_for("dossiers.status", dossier_id=dossier.id))
+    valid = form.validate_on_submit()
+    selection = form.selection() if valid or not form.is_submitted() else EVERYTHING
+    cases = chosen_cases(business, selection)
+    if valid and not form.preview.data:
+        if not cases:
+            flash("No case matches what you chose: widen the dates, statuses or kinds.", "error")
+        else:
+            dossier = start_dossier(AUDIENCES[form.audience.data], current_user, business=business,
+                                    with_originals=form.with_originals.data, choices=_choices(form),
+                                    recipient=form.recipient.data, selection=selection)
+            db.session.commit()
+            issue_in_background(dossier.id)
+            return redirect(url_for("dossiers.status", dossier_id=dossier.id))
     choices = _choices(form) if not form.errors else Choices()
-    withheld = [(content.case, fields) for content in (case_content(c, NEWS, choices) for c in business.current_cases)
-                if (fields := withheld_fields(content))]
-    return render_template("dossiers/export.html", form=form, subject=business.name,
-                           title=f"{len(business.current_cases)} cases", previews=_left_out(business.current_cases, choices),
-                           withheld_by_case=withheld, highlighted=highlighted,
-                           pattern=complaint_pattern(business.current_cases),
+    preview = business_preview(cases, selection, choices)
+    return render_template("dossiers/export.html", form=form, subject=business.name, business=business,
+                           title=f"{len(business.current_cases)} cases in all; {len(cases)} chosen",
+                           previews=preview.left_out, withheld_by_case=preview.withheld_by_case,
+                           titles_withheld=preview.titles_withheld, in_full=preview.in_full,
+                           selection=selection, highlighted=highlighted,
+                           pattern=dossier_pattern(cases, local_today()) if cases else None,
                            back=url_for("businesses.detail", slug=business.slug))
 
 
@@ -127,6 +134,15 @@ def _get_dossier(dossier_id: int) -> Dossier:
     dossier = db.session.get(Dossier, dossier_id)
     require(can_view_dossier(current_user, dossier))
     return dossier
+
+
+@bp.route("/dossiers/")
+@signed_in
+def issued():
+    """Every dossier the user may see, newest first: who it was for, who issued it and when."""
+    page = db.paginate(issued_dossiers_query(current_user), page=page_number(request.args.get("page")),
+                       per_page=50, error_out=False)
+    return render_template("dossiers/issued.html", page=page, audiences=AUDIENCES)
 
 
 @bp.route("/dossiers/<int:dossier_id>")

@@ -47,3 +47,28 @@ def extract_evidence_command(everything):
     states = db.session.execute(select(Evidence.extraction_state, func.count()).where(Evidence.id.in_(ids))
                                 .group_by(Evidence.extraction_state)).all()
     click.echo("Done: " + (", ".join(f"{n} {state}" for state, n in states) or "nothing to read") + ".")
+
+
+@evidence_cli.command("print-copies")
+@click.option("--all", "everything", is_flag=True, help="Remake every photo's copies, not only outdated ones.")
+@click.option("--queue", is_flag=True, help="Queue them for the jobs consumer (flask jobs consumer) instead.")
+def print_copies_command(everything, queue):
+    """Remake the print copies of photos (for PDF dossiers) that are missing or larger than the app
+    now makes them, e.g. after an upgrade that made print copies smaller."""
+    from .services import print_copies_to_remake, run_photo_copies, schedule_photo_copies
+
+    hashes = print_copies_to_remake(everything)
+    if not hashes:
+        click.echo("OK: every photo's print copy is up to date.")
+        return
+    if queue:
+        schedule_photo_copies(hashes)
+        db.session.commit()
+        click.echo(f"Queued {len(hashes)} photos; the jobs consumer makes their copies.")
+        return
+    failed = 0
+    with click.progressbar(hashes, label="Making print copies", file=sys.stderr) as bar:
+        for sha256 in bar:
+            failed += 0 if run_photo_copies(sha256) else 1
+    click.echo(f"Made the copies of {len(hashes) - failed} photos" +
+               (f"; {failed} could not be decoded and have no preview." if failed else "."))

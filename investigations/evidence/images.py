@@ -9,7 +9,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .filetypes import RefusedFile
 
 THUMB_PX = 480
-PRINT_PX = 1600  # long side of the copy embedded in PDF dossiers
+# The copy embedded in PDF dossiers: 1280 px on the long side at JPEG quality 75 prints sharp at the
+# width of a page and keeps a 20-photo dossier near 4 MB (docs/benchmarks.md). After changing these,
+# `flask evidence print-copies` remakes the existing copies.
+PRINT_PX = 1280
+PRINT_QUALITY = 75
+THUMB_QUALITY = 80
 GPS_IFD = 0x8825
 
 
@@ -62,6 +67,15 @@ def inspect(path: Path, max_pixels: int) -> ImageInfo:
         return ImageInfo(image.width, image.height, _gps_location(image))
 
 
+def long_side(path: Path) -> int | None:
+    """The long side of a stored copy in pixels (its header only), or None if it cannot be read."""
+    try:
+        with Image.open(path) as image:
+            return max(image.size)
+    except (OSError, UnidentifiedImageError):
+        return None
+
+
 def make_copies(path: Path, targets: dict[Path, int], max_pixels: int) -> None:
     """Write JPEG copies of the image, upright, with the long side at most `targets[path]` pixels."""
     with _open(path, max_pixels) as image, warnings.catch_warnings():
@@ -84,5 +98,5 @@ def make_copies(path: Path, targets: dict[Path, int], max_pixels: int) -> None:
             copy.thumbnail((size, size), Image.Resampling.LANCZOS)
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.with_suffix(".part")
-            copy.save(temp, "JPEG", quality=85 if size > THUMB_PX else 80, optimize=True)
+            copy.save(temp, "JPEG", quality=PRINT_QUALITY if size > THUMB_PX else THUMB_QUALITY, optimize=True)
             temp.replace(target)

@@ -197,6 +197,18 @@ def run_photo_copies(sha256: str) -> bool:
     return made
 
 
+def print_copies_to_remake(everything: bool = False) -> list[str]:
+    """The stored photos whose print copy is missing or larger than images.PRINT_PX (made before the
+    print size changed); with `everything`, every photo."""
+    hashes = list(db.session.scalars(select(Evidence.sha256).where(Evidence.has_thumbnail.is_(True)).distinct()))
+    if everything:
+        return hashes
+    evidence_store = store()
+    return [sha256 for sha256 in hashes
+            if (side := images.long_side(evidence_store.derived_path(sha256, "print"))) is None
+            or side > images.PRINT_PX]
+
+
 def ensure_photo_copies(items: Iterable[Evidence]) -> None:
     """Before a dossier prints photos: make now the copies whose job has not run yet. (A copy that
     is missing for any other reason stays missing, and the dossier says so.)"""

@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, false
+from sqlalchemy import JSON, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -39,6 +39,10 @@ class Dossier(db.Model):
     pages: Mapped[int | None]
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_by_label: Mapped[str] = mapped_column(String(254))  # e-mail, or "command line"
+    # Who it was prepared for, as typed at export ("BBB of Central Ohio", "The Dispatch, J. Doe").
+    recipient: Mapped[str | None] = mapped_column(String(200))
+    # A business dossier's choice of cases (dossiers/selection.py: Selection.as_dict); None: every case.
+    selection: Mapped[dict | None] = mapped_column(JSON)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_at: Mapped[datetime | None]
 

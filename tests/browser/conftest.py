@@ -180,6 +180,7 @@ def live_server(tmp_path_factory):
         EVIDENCE_EXTRACTION="inline",  # evidence text is searchable as soon as the upload returns
         DOSSIER_RENDERING="inline",
         DOSSIER_DIR=str(root / "dossiers"),
+        NEWSROOM_NAME="The Consumer Desk",  # named, as after the first admin's first visit
     )
     with app.app_context():
         upgrade()
