@@ -340,6 +340,25 @@ def consent_warning(duplicate: Case, survivor: Case) -> str:
             f"consent, and outside dossiers withhold the identity of whoever did not consent. Tick the box to merge.")
 
 
+def _move_outcome_and_stories(duplicate: Case, survivor: Case, actor: User) -> None:
+    """Stories about the duplicate are about the survivor now; its outcome moves too unless the
+    survivor has one (then the survivor's stands and the timeline says what the duplicate's was),
+    so merged cases never drop out of, nor count twice in, the impact figures."""
+    for story in list(duplicate.stories):
+        if story not in survivor.stories:
+            survivor.stories.append(story)
+        duplicate.stories.remove(story)
+    outcome = duplicate.outcome
+    if outcome is None:
+        return
+    if survivor.outcome is None:
+        outcome.case = survivor  # the same row, now the survivor's (the backref empties duplicate.outcome)
+    else:
+        add_timeline(survivor, TimelineKind.NOTE, f"{duplicate.reference} had its own outcome ({outcome.kind_label}); "
+                     f"this case's outcome stands. Correct it here if it should include that one.", actor,
+                     internal=True)
+
+
 def merge_cases(duplicate: Case, survivor: Case, actor: User) -> None:
     """Fold `duplicate` into `survivor`: its timeline, evidence and tags move over, and the
     duplicate stays behind, closed, as a pointer whose address leads to the survivor."""
@@ -360,6 +379,7 @@ def merge_cases(duplicate: Case, survivor: Case, actor: User) -> None:
         audit.record("evidence.move", item, actor=actor, from_case=duplicate.reference, to_case=survivor.reference)
     _set_tags(survivor, sorted(set(survivor.tag_names) | set(duplicate.tag_names)))
     _set_tags(duplicate, [])
+    _move_outcome_and_stories(duplicate, survivor, actor)
     duplicate.merged_into = survivor
     duplicate.status = Status.CLOSED.value
     add_timeline(survivor, TimelineKind.NOTE, f"{duplicate.reference} ({duplicate.title}) was merged into this "

@@ -4,7 +4,9 @@ from flask_login import current_user
 
 from ..permissions import signed_in
 from ..search.saved import saved_search_news
+from ..template_helpers import local_today
 from . import bp
+from .impact import impact_panel
 from .stats import build_dashboard
 
 
@@ -12,4 +14,5 @@ from .stats import build_dashboard
 @signed_in
 def index():
     return render_template("dashboard/index.html", dashboard=build_dashboard(current_user, current_app.config),
-                           saved_searches=saved_search_news(current_user))
+                           saved_searches=saved_search_news(current_user),
+                           impact=impact_panel(current_user, local_today()))

@@ -8,6 +8,7 @@ fast on a large archive; weeks are put together in Python from at most 182 per-d
 """
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import url_for
 from markupsafe import Markup
@@ -253,7 +254,7 @@ def rising_settings(config) -> dict:
 @dataclass
 class Row:
     label: str
-    value: int
+    value: int | Decimal
     href: str | None = None
     chart_label: str | None = None  # a shorter label under the bar, where the table's is long
     rising: bool = False
@@ -281,7 +282,9 @@ class Figure:
 
     def svg(self) -> Markup:
         labels = [row.chart_label or row.label for row in self.rows]
-        values = [row.value for row in self.rows]
+        # Money (Decimal) is drawn to the whole unit; the table keeps the cents.
+        values = [int(row.value.to_integral_value(ROUND_HALF_UP)) if isinstance(row.value, Decimal) else row.value
+                  for row in self.rows]
         if self.horizontal:
             highlight = {index for index, row in enumerate(self.rows) if row.rising}
             return hbar_chart(labels, values, self.description, width=560, highlight=highlight)
