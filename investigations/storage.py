@@ -2,6 +2,7 @@
 
 - EvidenceStore (EVIDENCE_DIR): evidence files, content-addressed by SHA-256;
 - DossierStore (DOSSIER_DIR): the issued dossiers, one PDF per dossier row;
+- LetterStore (LETTER_DIR): the right-of-reply letters sent, one PDF per letter row;
 - ImportStagingStore (INSTANCE_DIR/imports): CSV files uploaded for an import, kept until it runs.
 
 Each store names its files by a path relative to its root (`relative_path`; `path_for` adds the
@@ -275,6 +276,54 @@ class DossierStore:
         return path
 
 
+class LetterStore:
+    """LETTER_DIR: letter-<id>.pdf, the PDF of each right-of-reply letter sent, written once with its row."""
+
+    _FILE_NAME = re.compile(r"letter-(?P<id>[1-9][0-9]{0,17})\.pdf")
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    @staticmethod
+    def relative_path(letter_id: int) -> str:
+        if not isinstance(letter_id, int) or letter_id < 1:
+            raise ValueError("not a letter number")
+        return f"letter-{letter_id}.pdf"
+
+    @classmethod
+    def parse(cls, relative: str) -> int | None:
+        """The number of the letter a relative path names, or None if it names none."""
+        match = cls._FILE_NAME.fullmatch(relative)
+        return int(match["id"]) if match else None
+
+    def path_for(self, letter_id: int) -> Path:
+        return self.root / self.relative_path(letter_id)
+
+    def write(self, letter_id: int, data: bytes) -> Path:
+        """Write a letter's PDF whole or not at all: a temporary file, fsynced, then renamed. Called while
+        the letter's new row is uncommitted, so a file already there under its number was left by a
+        transaction that never committed (a crash), and is replaced."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.path_for(letter_id)
+        fd, temp = tempfile.mkstemp(dir=self.root, prefix=".writing-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, 0o444)
+            os.replace(temp, path)
+            fsync_dir(self.root)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return path
+
+    def remove(self, letter_id: int) -> None:
+        """Only for a letter whose row was never committed."""
+        self.path_for(letter_id).unlink(missing_ok=True)
+
+
 class ImportStagingStore:
     """INSTANCE_DIR/imports: an uploaded CSV waiting for its import, under a random token (never the
     user's file name): <token>.csv, <token>.json (who uploaded it, its name), <token>.importing once
@@ -330,6 +379,10 @@ def evidence_store() -> EvidenceStore:
 
 def dossier_store() -> DossierStore:
     return DossierStore(current_app.config["DOSSIER_DIR"])
+
+
+def letter_store() -> LetterStore:
+    return LetterStore(current_app.config["LETTER_DIR"])
 
 
 def import_staging_store() -> ImportStagingStore:

@@ -2,7 +2,7 @@ from wtforms import StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import StrippedForm
-from ..validators import alias_lines, business_name, for_form, website_url
+from ..validators import alias_lines, business_name, email_address, for_form, website_url
 
 
 class BusinessForm(StrippedForm):
@@ -16,6 +16,11 @@ class BusinessForm(StrippedForm):
     region = StringField("State or region", validators=[Optional(), Length(max=120)])
     country = StringField("Country", validators=[Optional(), Length(max=120)])
     industry = StringField("Industry", validators=[Optional(), Length(max=120)])
+    contact_name = StringField("Press or complaints contact", validators=[Optional(), Length(max=200)],
+                               description="Whom right-of-reply letters are addressed to.")
+    contact_email = StringField("Contact e-mail", validators=[Optional(), for_form(email_address)])
+    contact_address = TextAreaField("Contact postal address", validators=[Optional(), Length(max=2000)],
+                                    render_kw={"rows": 2})
 
 
 class MergeBusinessForm(StrippedForm):

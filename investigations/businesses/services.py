@@ -109,7 +109,8 @@ def set_aliases(business: Business, names: list[str]) -> None:
         business.aliases.append(BusinessAlias(name=name, normalized_name=normalized))
 
 
-BUSINESS_FIELDS = ("name", "website", "address", "city", "region", "country", "industry")
+BUSINESS_FIELDS = ("name", "website", "address", "city", "region", "country", "industry", "contact_name",
+                   "contact_email", "contact_address")
 
 
 @dataclass
@@ -123,6 +124,9 @@ class BusinessDetails:
     region: str | None = None
     country: str | None = None
     industry: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_address: str | None = None
     aliases: list[str] = field(default_factory=list)
 
     @classmethod

@@ -14,22 +14,28 @@ from pathlib import Path
 from flask import current_app
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+def build_message(to: str, subject: str, body: str, attachments=(), reply_to: str | None = None) -> EmailMessage:
+    """`attachments`: (file name, MIME type such as "application/pdf", bytes) for each file."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain="investigations.local")
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
     message.set_content(body)
+    for name, media_type, data in attachments:
+        maintype, subtype = media_type.split("/", 1)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return message
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
+def send_mail(to: str, subject: str, body: str, attachments=(), reply_to: str | None = None) -> None:
     """Send one message to one recipient (recipients never see each other's addresses)."""
-    message = build_message(to, subject, body)
+    message = build_message(to, subject, body, attachments, reply_to)
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         _write_eml(message)
