@@ -92,14 +92,22 @@ def configure_blueprints(app: Flask) -> None:
     from .dossiers import bp as dossiers_bp
     from .evidence import bp as evidence_bp
     from .imports import bp as imports_bp
+    from .intake import bp as intake_bp
+    from .intake import init_app as init_intake
     from .jobs import init_app as init_jobs
     from .main import bp as main_bp
+    from .outcomes.routes import bp as outcomes_bp
+    from .replies import bp as replies_bp
     from .search import bp as search_bp
     from .search import init_app as init_search
 
     for blueprint in (main_bp, auth_bp, cases_bp, evidence_bp, dossiers_bp, search_bp, businesses_bp, admin_bp,
                       dashboard_bp, imports_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(replies_bp)
+    app.register_blueprint(outcomes_bp)
+    app.register_blueprint(intake_bp)
+    init_intake(app)
     init_search(app)
     init_api(app)
     init_jobs(app)

@@ -71,7 +71,9 @@ class Config:
         # "background": read evidence text after the response; "inline": before it (tests, scripts).
         self.EVIDENCE_EXTRACTION = env.get("EVIDENCE_EXTRACTION", "background")
 
-        self.NEWSROOM_NAME = env.get("NEWSROOM_NAME", "The newsroom")  # signs dossiers for outside recipients
+        # Signs dossiers for outside recipients. What an admin sets on Admin → Newsroom (name, time
+        # zone) takes precedence over these two (investigations/newsroom.py); empty: not named yet.
+        self.NEWSROOM_NAME = env.get("NEWSROOM_NAME", "").strip()
         # Every time on screen is shown in this zone ("Europe/Berlin"); empty: the server's own zone.
         self.NEWSROOM_TIMEZONE = env.get("NEWSROOM_TIMEZONE", "").strip()
         self.DOSSIER_DIR = env.get("DOSSIER_DIR") or str(instance_dir / "dossiers")
@@ -79,6 +81,13 @@ class Config:
         self.DOSSIER_RENDERING = env.get("DOSSIER_RENDERING", "background")
 
         self.RIGHT_OF_REPLY_DAYS = int(env.get("RIGHT_OF_REPLY_DAYS", "30"))
+        # Right-of-reply letters (investigations/replies): their PDFs; how many days after the deadline
+        # the business's private link still takes an answer; how often one address may open such links;
+        # how many files an answer may carry (each checked and limited like evidence).
+        self.LETTER_DIR = env.get("LETTER_DIR") or str(instance_dir / "letters")
+        self.REPLY_GRACE_DAYS = int(env.get("REPLY_GRACE_DAYS", "7"))
+        self.REPLY_RATE_LIMIT = env.get("REPLY_RATE_LIMIT", "30 per hour")
+        self.REPLY_MAX_FILES = int(env.get("REPLY_MAX_FILES", "5"))
         self.DEFAULT_CURRENCY = env.get("DEFAULT_CURRENCY", "USD")
         self.CASES_PER_PAGE = int(env.get("CASES_PER_PAGE", "25"))
         self.ADMIN_EMAIL = env.get("ADMIN_EMAIL", "admin@example.org")
@@ -97,6 +106,20 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
+
+        # The public complaint form at /report (investigations/intake): off unless switched on.
+        self.PUBLIC_INTAKE = _env_bool("PUBLIC_INTAKE", False)
+        self.INTAKE_MAX_FILES = int(env.get("INTAKE_MAX_FILES", "5"))
+        self.INTAKE_MAX_TOTAL_MB = int(env.get("INTAKE_MAX_TOTAL_MB", "20"))
+        # Successful submissions per client address; a form sent sooner than INTAKE_MIN_SECONDS after
+        # it was shown is refused; at most INTAKE_DAILY_CAP submissions from everyone in 24 hours.
+        self.INTAKE_RATE_LIMIT = env.get("INTAKE_RATE_LIMIT", "1 per minute;10 per day")
+        self.INTAKE_MIN_SECONDS = int(env.get("INTAKE_MIN_SECONDS", "5"))
+        self.INTAKE_DAILY_CAP = int(env.get("INTAKE_DAILY_CAP", "200"))
+        # Receipt-code look-ups and additions on /report/status, per client address.
+        self.INTAKE_STATUS_RATE_LIMIT = env.get("INTAKE_STATUS_RATE_LIMIT", "10 per minute;50 per day")
+        # Shown on the form; empty: a plain default naming the newsroom (templates/intake/_privacy.html).
+        self.INTAKE_PRIVACY_NOTICE = env.get("INTAKE_PRIVACY_NOTICE", "").strip()
         # Account lockout: after LOGIN_LOCKOUT_ATTEMPTS failed passwords or two-factor codes within
         # LOGIN_LOCKOUT_MINUTES, signing in with that e-mail address is refused for LOGIN_LOCKOUT_MINUTES
         # (the same for addresses without an account). Comes on top of the per-IP LOGIN_RATE_LIMIT.

@@ -190,6 +190,21 @@ def can_view_dossier(user: User, dossier) -> bool:
     return dossier.case is not None and can_view_case(user, dossier.case)
 
 
+def visible_dossiers_clause(user: User):
+    """A SQL condition selecting the dossiers `user` may list (the same rule as can_view_dossier)."""
+    from .models import Dossier
+
+    if user.is_editor:
+        return Dossier.id.isnot(None)
+    return Dossier.case_id.in_(select_visible_case_ids(user))
+
+
+def select_visible_case_ids(user: User):
+    from sqlalchemy import select
+
+    return select(Case.id).where(visible_cases_clause(user))
+
+
 def require(condition: bool) -> None:
     """Abort with 404 unless `condition`; a hidden case looks the same as a missing one."""
     if not condition:

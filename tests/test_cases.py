@@ -159,7 +159,9 @@ def test_the_workflow_moves_a_case_through_the_investigation(login):
     assert case.status == "awaiting_response"
     assert case.response_requested_on == date.today()
     assert case.response_due_on == date.today() + timedelta(days=30)
-    assert move(rita, reference, "resolved").status_code == 302
+    assert move(rita, reference, "resolved").status_code == 400  # resolving asks for the outcome
+    assert move(rita, reference, "resolved", **{"resolved-kind": "refund",
+                                                "resolved-outcome_on": date.today().isoformat()}).status_code == 302
     assert move(login("eve"), reference, "published").status_code == 302
     statuses = [entry.body for entry in get_case(reference).timeline if entry.kind == "status"]
     assert statuses[0].startswith("Status changed from Resolved to Published.")

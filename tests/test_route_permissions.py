@@ -11,14 +11,16 @@ from sqlalchemy import select
 
 from investigations.businesses.services import find_business
 from investigations.extensions import db
-from investigations.models import Dossier, Evidence, SavedSearch
+from investigations.models import Dossier, Evidence, SavedSearch, Story
 from investigations.permissions import ACCESS_LEVELS, ADMIN, EDITOR, PUBLIC, route_access_level
 from tests import evidence_files
 from tests.conftest import file_case
+from tests.reply_letters import send_test_letter
+from tests.test_intake import public_submission
 
 ROLES = ["anonymous", "rita", "eve", "ada"]
 # Arguments naming something of Rob's case: a reporter who is not on the case gets 404.
-CASE_OBJECT_ARGUMENTS = {"reference", "evidence_id", "dossier_id"}
+CASE_OBJECT_ARGUMENTS = {"reference", "evidence_id", "dossier_id", "letter_id"}
 # Arguments naming something personal to Rob (a saved search): nobody else reaches it.
 PERSONAL_ARGUMENTS = {"saved_id"}
 
@@ -55,9 +57,45 @@ def robs_things(login, users):
              content_type="multipart/form-data")
     rob.post(f"/cases/{reference}/dossier", data={"audience": "internal"})
     rob.post("/search/saved", data={"q": "private", "name": "Rob's search"})
-    return {"reference": reference, "slug": find_business("Robs Only Business").slug, "user_id": users["rob"].id,
+    rob.post(f"/cases/{reference}/status", data={"status": "investigating"})
+    rob.post(f"/cases/{reference}/stories", data={"story-outlet": "Daily Bugle", "story-headline": "Rob's story",
+                                               "story-published_on": "2026-01-05", "story-format": "article"})
+    letter_id, reply_token = send_test_letter(reference, users["rob"])  # /reply/<token> is public: a real link
+    submission = public_submission(db.session.scalar(select(Evidence)))  # the triage queue's routes: editors only
+    return {"letter_id": letter_id, "token": reply_token,
+            "submission_id": submission.id, "file_id": submission.files[0].id,
+            "reference": reference, "slug": find_business("Robs Only Business").slug, "user_id": users["rob"].id,
             "evidence_id": db.session.scalar(select(Evidence.id)), "variant": "thumb", "fmt": "csv", "part": "caption",
-            "dossier_id": db.session.scalar(select(Dossier.id)), "saved_id": db.session.scalar(select(SavedSearch.id))}
+            "dossier_id": db.session.scalar(select(Dossier.id)), "saved_id": db.session.scalar(select(SavedSearch.id)),
+            "story_id": db.session.scalar(select(Story.id))}
+
+
+# Every route anyone may open without signing in. A new public route must be added here on purpose,
+# and must reach nothing of the archive but what it was made for.
+PUBLIC_ENDPOINTS = {
+    "intake.report", "intake.receipt", "intake.status", "intake.add",  # the complaint form and its status page
+}
+
+
+def test_the_public_routes_are_the_intended_ones(app):
+    public_routes = {rule.endpoint for rule in all_rules(app) if route_access_level(rule.endpoint) == PUBLIC}
+    intake = {endpoint for endpoint in public_routes if endpoint.startswith("intake.")}
+    assert intake == PUBLIC_ENDPOINTS
+
+
+def test_no_public_intake_route_shows_staff_data(app, robs_things):
+    """Signed out, with a real case, evidence and submission in the database: the public pages name none of it."""
+    app.config["PUBLIC_INTAKE"] = True
+    client = app.test_client()
+    secrets = [robs_things["reference"], "Robs Only Business", "Rob's private case", "Carla Complainant",
+               "carla@example.net", "Public Petra", "S-0000"]
+    pages = [client.get("/report"), client.get("/report/receipt"), client.get("/report/status"),
+             client.post("/report/status", data={"code": "AAAA-AAAA-AAAA"}),
+             client.post("/report/status/add", data={"code": "AAAA-AAAA-AAAA", "note": "x"})]
+    for response in pages:
+        assert response.status_code < 500
+        page = response.get_data(as_text=True)
+        assert not [secret for secret in secrets if secret in page], response.request.path
 
 
 def build_url(rule, things):

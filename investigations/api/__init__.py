@@ -60,7 +60,7 @@ def _register(api: Api, app, blueprint) -> None:
 
 def init_app(app) -> None:
     """Register the API's routes, its OpenAPI document and its pages."""
-    from . import businesses, cases, dossiers, evidence, search
+    from . import businesses, cases, dossiers, evidence, outcomes, search
     from .account import bp as account_bp
     from .reference import bp as reference_bp
 
@@ -78,7 +78,7 @@ def init_app(app) -> None:
         "type": "http", "scheme": "bearer",
         "description": "An API token from /account/tokens or `flask users token EMAIL`.",
     })
-    for module in (cases, evidence, businesses, search, dossiers):
+    for module in (cases, evidence, businesses, search, dossiers, outcomes):
         _register(api, app, module.blp)
     app.extensions["investigations_api"] = api
 

@@ -14,9 +14,19 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from .. import validators as rules
 from ..dossiers.audiences import AUDIENCES
-from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status, TimelineKind
+from ..models.cases import (
+    CATEGORIES,
+    CURRENCIES,
+    NOTE_KINDS,
+    RECEIVED_VIA,
+    SOURCE_ID_MAX,
+    SOURCES,
+    Status,
+    TimelineKind,
+)
 from ..models.common import EARLIEST_DATE, LARGEST_ID
-from ..permissions import allowed_moves, can_edit_case
+from ..models.outcomes import OUTCOME_KINDS, STORY_FORMATS
+from ..permissions import allowed_moves, can_edit_case, can_view_case
 from ..search.query import SORTS
 
 MAX_PER_PAGE = 100
@@ -211,6 +221,14 @@ class CaseFilterSchema(PageArgsSchema):
                     metadata=_describe("`me`, `none`, or a user id."))
     overdue = fields.Boolean(load_default=False,
                              metadata=_describe("Only cases whose business's reply is overdue."))
+    source = Text(validate=validate.OneOf(list(SOURCES)), metadata=_describe(
+        "Where cases came from: " + ", ".join(f"`{key}` ({label})" for key, label in SOURCES.items()) + "."))
+    source_id = Text(validate=validate.Length(max=SOURCE_ID_MAX), metadata=_describe(
+        "The source's own ID, exactly (a CFPB Complaint ID); with `source` for one source only."))
+    product = Text(validate=validate.Length(max=200), metadata=_describe("The CFPB's product, or any part of it."))
+    issue = Text(validate=validate.Length(max=200), metadata=_describe("The CFPB's issue, or any part of it."))
+    company_response = Text(validate=validate.Length(max=200), metadata=_describe(
+        "The company's response as the CFPB records it (`Closed with explanation`), or any part of it."))
 
 
 class IncludeArgsSchema(Schema):
@@ -287,6 +305,38 @@ class ComplainantSchema(Schema):
     address = fields.String(attribute="complainant_address", allow_none=True)
 
 
+class OutcomeSchema(Schema):
+    """What the case got back for the complainant. Money recovered carries its own currency."""
+
+    kind = fields.String(metadata=_describe(", ".join(OUTCOME_KINDS)))
+    kind_label = fields.String()
+    money_recovered = fields.Decimal(as_string=True, allow_none=True, metadata={
+        "type": "string", "pattern": r"^\d+\.\d{2}$", "example": "300.00",
+        "description": "Money recovered for the complainant (not the amount in dispute), a decimal string."})
+    currency = fields.String(allow_none=True, metadata=_describe("The ISO currency of money_recovered."))
+    amount_unknown = fields.Boolean(metadata=_describe("Money came back, but the amount is not known."))
+    outcome_on = fields.Date()
+    note = fields.String(allow_none=True)
+    recorded_by = fields.Nested(UserRefSchema, allow_none=True)
+    recorded_at = UtcDateTime()
+    updated_at = UtcDateTime()
+
+
+class StorySchema(Schema):
+    id = fields.Integer()
+    outlet = fields.String()
+    headline = fields.String()
+    url = fields.String(allow_none=True)
+    published_on = fields.Date()
+    format = fields.String(metadata=_describe(", ".join(STORY_FORMATS)))
+    format_label = fields.String()
+    cases = fields.Method("_cases", metadata=_describe("The references of the cases it covers that you may see."))
+
+    def _cases(self, story) -> list[str]:
+        return [case.reference for case in story.cases
+                if case.merged_into_id is None and can_view_case(current_user, case)]
+
+
 class CaseSummarySchema(Schema):
     reference = fields.String()
     title = fields.String()
@@ -296,6 +346,9 @@ class CaseSummarySchema(Schema):
     business = fields.Nested(BusinessRefSchema)
     date_received = fields.Date()
     assigned_to = fields.Nested(UserRefSchema, allow_none=True)
+    source = fields.String(metadata=_describe(", ".join(SOURCES) + ": where the case came from."))
+    source_id = fields.String(allow_none=True, metadata=_describe(
+        "The source's own ID: the CFPB's Complaint ID, a CSV file's external ID."))
     overdue = fields.Method("_overdue", metadata=_describe("The business's reply is past its due date."))
     updated_at = UtcDateTime()
     url = fields.Method("_url", metadata=_describe("This case in the API."))
@@ -325,10 +378,27 @@ class CaseSchema(CaseSummarySchema):
     response_due_on = fields.Date(allow_none=True)
     response_received_on = fields.Date(allow_none=True)
     created_at = UtcDateTime()
+    source_label = fields.String()
+    source_url = fields.String(allow_none=True, metadata=_describe(
+        "The complaint's public record at its source (the CFPB's complaint page), if it has one."))
+    # The CFPB's own fields of an imported complaint; null for other cases.
+    product = fields.String(allow_none=True)
+    sub_product = fields.String(allow_none=True)
+    issue = fields.String(allow_none=True)
+    sub_issue = fields.String(allow_none=True)
+    company_response = fields.String(allow_none=True, metadata=_describe("Company response to consumer."))
+    timely_response = fields.Boolean(allow_none=True)
+    consumer_disputed = fields.Boolean(allow_none=True)
+    submitted_via = fields.String(allow_none=True)
+    consumer_state = fields.String(allow_none=True, metadata=_describe("The consumer's state, two letters."))
+    consumer_zip = fields.String(allow_none=True, metadata=_describe(
+        "The consumer's ZIP code as the CFPB publishes it (often its first three digits: 941XX)."))
     can_edit = fields.Method("_can_edit", metadata=_describe("Whether you may change this case."))
     allowed_moves = fields.Method("_allowed_moves", metadata=_describe(
         "The statuses you may move this case to now."))
     web_url = fields.Method("_web_url", metadata=_describe("This case's page in the app."))
+    outcome = fields.Nested(OutcomeSchema, allow_none=True, metadata=_describe("Null until one is recorded."))
+    stories = fields.List(fields.Nested(StorySchema), metadata=_describe("Stories published about it, newest first."))
     # Set only by a view that recorded the view of these details (?include=complainant); absent otherwise.
     complainant = fields.Nested(ComplainantSchema, attribute="api_complainant", metadata=_describe(
         "Only with ?include=complainant."))
@@ -451,6 +521,9 @@ class BusinessSchema(Schema):
     region = fields.String(allow_none=True)
     country = fields.String(allow_none=True)
     industry = fields.String(allow_none=True)
+    contact_name = fields.String(allow_none=True, metadata=_describe("Its contact for press or complaints."))
+    contact_email = fields.String(allow_none=True)
+    contact_address = fields.String(allow_none=True)
     case_count = fields.Integer(metadata=_describe("Cases against it that you may see."))
     url = fields.Function(lambda business: url_for("api_businesses.get_business", slug=business.slug,
                                                    _external=True))
@@ -486,6 +559,11 @@ class BusinessUpdateSchema(Schema):
     region = optional_text(120)
     country = optional_text(120)
     industry = optional_text(120)
+    contact_name = optional_text(200, metadata=_describe("Its contact for press or complaints: right-of-reply "
+                                                         "letters are addressed to them."))
+    contact_email = Text(allow_none=True, validate=rules.for_schema(rules.email_address),
+                         metadata={"format": "email", "maxLength": rules.EMAIL_MAX})
+    contact_address = optional_text(2000)
     aliases = fields.List(Text(validate=TextLength(min=1), raw_limit=False, metadata={"maxLength": rules.ALIAS_MAX,
                                                                      "pattern": _kept_pattern(1)}),
                           validate=rules.for_schema(rules.alias_names), metadata={"maxItems": rules.ALIASES_MAX})
@@ -505,13 +583,21 @@ class BusinessUpdateSchema(Schema):
 class SearchArgsSchema(Schema):
     q = Text(load_default="", validate=validate.Length(max=10_000), metadata=_describe(
         'Words, "phrases", AND/OR/NOT, wildcards (memb*), fuzzy terms (warrenty~) and fields such as '
-        "business:acme, status:new, tag:refund, ref:C-2026-00042. Empty: every case you may see."))
+        "business:acme, status:new, tag:refund, ref:C-2026-00042, source:cfpb. A CFPB Complaint ID alone finds its "
+        "case. Empty: every case you may see."))
     status = Text(validate=validate.OneOf(STATUS_VALUES))
     category = Text(validate=validate.OneOf(list(CATEGORIES)))
     business = fields.Integer(validate=validate.Range(min=1, max=LARGEST_ID),
                               metadata=_describe("A business id (the `business` facet's values)."))
     region = Text(validate=validate.Length(max=100), metadata=_describe("A state or region (lower case)."))
     year = fields.Integer(validate=validate.Range(min=1900, max=2999), metadata=_describe("Year received."))
+    source = Text(validate=validate.OneOf(list(SOURCES)), metadata=_describe("Where cases came from."))
+    product = Text(validate=validate.Length(max=200), metadata=_describe(
+        "A CFPB product, exactly as the `product` facet's values."))
+    issue = Text(validate=validate.Length(max=200), metadata=_describe(
+        "A CFPB issue, exactly as the `issue` facet's values."))
+    company_response = Text(validate=validate.Length(max=200), metadata=_describe(
+        "A company response, exactly as the `company_response` facet's values."))
     date_from = StrictDate(data_key="from", metadata=_describe("Received on or after this date."))
     date_to = StrictDate(data_key="to", metadata=_describe("Received on or before this date."))
     sort = Text(load_default="relevance", validate=validate.OneOf(list(SORTS)))
@@ -549,7 +635,8 @@ class SearchResultSchema(PageSchema):
     took_ms = fields.Float()
     hits = fields.List(fields.Nested(HitSchema))
     facets = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)), metadata=_describe(
-        "Counts by status, category, business, region and year, over the cases you may see."))
+        "Counts by status, category, business, region, year, source and, for imported CFPB complaints, product, "
+        "issue and company response, over the cases you may see."))
 
 
 # --- Dossiers --------------------------------------------------------------------------------

@@ -13,13 +13,19 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import audit
 from ..extensions import db
 from ..models import Case, User, utcnow
+from ..outcomes.exports import OUTCOME_COLUMNS, outcome_columns
 from ..spreadsheets import spreadsheet_safe
 from ..template_helpers import format_iso, local_today
 from .queries import case_list_query
 
+# Where the case came from, and the CFPB's own fields of an imported complaint (empty for others).
+SOURCE_COLUMNS = ["source", "source_id", "source_url", "product", "sub_product", "issue", "sub_issue",
+                  "company_response", "timely_response", "consumer_disputed", "submitted_via", "consumer_state",
+                  "consumer_zip"]
 COLUMNS = ["reference", "title", "status", "category", "business", "date_received", "incident_date",
            "amount_in_dispute", "currency", "received_via", "tags", "assigned_to", "filed_by",
-           "response_due_on", "response_received_on", "overdue", "last_change", "url"]
+           "response_due_on", "response_received_on", "overdue", "last_change", "url", *OUTCOME_COLUMNS,
+           *SOURCE_COLUMNS]
 COMPLAINANT_COLUMNS = ["complainant_name", "complainant_email", "complainant_phone", "complainant_address",
                        "consent_to_publish"]
 
@@ -43,6 +49,8 @@ def _row(case: Case, include_complainant: bool) -> dict:
         # Times in the newsroom's zone, with their offset ("2026-12-05T10:30-05:00"): never bare UTC.
         "last_change": format_iso(case.updated_at, "seconds") or None,
         "url": url_for("cases.detail", reference=case.reference, _external=True),
+        **outcome_columns(case),
+        **{name: getattr(case, name) for name in SOURCE_COLUMNS},
     }
     if include_complainant:
         row.update({name: getattr(case, name) for name in COMPLAINANT_COLUMNS})
@@ -60,7 +68,8 @@ def export_rows(user: User, filters: dict, include_complainant: bool = False) ->
     db.session.commit()
 
     def rows():
-        query_with_details = query.options(selectinload(Case.tags), joinedload(Case.created_by))
+        query_with_details = query.options(selectinload(Case.tags), joinedload(Case.created_by),
+                                           selectinload(Case.outcome), selectinload(Case.stories))
         for case in db.session.scalars(query_with_details.execution_options(yield_per=500)):
             yield _row(case, include_complainant)
 

@@ -12,8 +12,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..forms import StrippedForm, choices
-from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, Status
+from ..models.cases import CATEGORIES, CURRENCIES, NOTE_KINDS, RECEIVED_VIA, SOURCES, Status
 from ..models.common import EARLIEST_DATE
+from ..outcomes.queries import OUTCOME_FILTERS, UNKNOWN_AMOUNT, iso_date_text
 from ..template_helpers import local_today
 from ..validators import (
     amount,
@@ -135,5 +136,20 @@ class CaseFilterForm(StrippedForm):
     business = StringField("Business", validators=[Optional()])
     assignee = SelectField("Assigned to", choices=choices([("", "Anyone")]), validators=[Optional()])
     overdue = BooleanField("Overdue replies only")
+    # Where cases came from, and the CFPB's own fields of imported complaints (any part of the value).
+    source = SelectField("Source", choices=choices([("", "Any source"), *SOURCES.items()]), validators=[Optional()])
+    product = StringField("Product", validators=[Optional(), Length(max=200)])
+    issue = StringField("Issue", validators=[Optional(), Length(max=200)])
+    company_response = StringField("Company response", validators=[Optional(), Length(max=200)])
+    # Outcomes and stories (the dashboard's impact figures link here); dates as YYYY-MM-DD text.
+    outcome = SelectField("Outcome", choices=choices([("", "Any, or none yet"), *OUTCOME_FILTERS.items()]),
+                          validators=[Optional()])
+    recovered_in = SelectField("Money recovered in", choices=choices(
+        [("", "Any currency"), *((c, c) for c in CURRENCIES), (UNKNOWN_AMOUNT, "Amount unknown")]),
+        validators=[Optional()])
+    outcome_from = StringField("Outcome from", filters=[iso_date_text], validators=[Optional()])
+    outcome_to = StringField("Outcome until", filters=[iso_date_text], validators=[Optional()])
+    story_from = StringField("Story published from", filters=[iso_date_text], validators=[Optional()])
+    story_to = StringField("Story published until", filters=[iso_date_text], validators=[Optional()])
     sort = HiddenField()
     dir = HiddenField()

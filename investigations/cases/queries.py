@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Business, BusinessAlias, Case, TimelineEntry, User
 from ..models.cases import Status
 from ..models.common import LARGEST_ID
+from ..outcomes.queries import apply_outcome_filters
 from ..permissions import can_view_case, require, visible_cases_clause
 from ..template_helpers import local_today
 
@@ -96,6 +97,24 @@ def case_list_query(user: User, filters: dict) -> Select:
         query = query.where(Case.assigned_to_id == assignee_id if assignee_id <= LARGEST_ID else false())
     if filters.get("overdue"):
         query = query.where(overdue_clause())
+    query = source_filters(query, filters)
+    return apply_outcome_filters(query, filters)
+
+
+SOURCE_TEXT_FILTERS = {"product": Case.product, "issue": Case.issue, "company_response": Case.company_response}
+
+
+def source_filters(query: Select, filters: dict) -> Select:
+    """Where cases came from (?source=cfpb) and the CFPB's fields, each matched on any part of its
+    value in any case (?product=debt finds "Debt collection"; the case page links the whole value)."""
+    if filters.get("source"):
+        query = query.where(Case.source == filters["source"])
+    if filters.get("source_id"):  # the API's: an exact ID
+        query = query.where(Case.source_id == filters["source_id"])
+    for name, column in SOURCE_TEXT_FILTERS.items():
+        text = " ".join((filters.get(name) or "").split())[:200]
+        if text:
+            query = query.where(func.lower(column).contains(text.lower(), autoescape=True))
     return query
 
 

@@ -19,7 +19,15 @@ from ..extensions import db
 from ..forms import choices, page_number
 from ..models import Business, Case, User
 from ..models.cases import NOTE_KINDS, Status, TimelineKind
-from ..permissions import can_assign, can_edit_case, can_move_case, editor_only, signed_in
+from ..outcomes.moves import (
+    BULK_RESOLVE_REFUSED,
+    OutcomeInvalid,
+    move_outcome_form,
+    move_problem,
+    outcome_page_context,
+    record_move_outcome,
+)
+from ..permissions import allowed_moves, can_assign, can_edit_case, can_move_case, editor_only, signed_in
 from ..search import get_backend
 from ..search.saved import saved_search_news
 from ..template_helpers import from_local, local_today
@@ -64,7 +72,7 @@ from .services import (
     record_business_response,
     update_case,
 )
-from .workflow import ACTION_LABELS, TRANSITIONS, is_allowed_move
+from .workflow import ACTION_LABELS, is_allowed_move
 
 
 def assignee_choices():
@@ -143,6 +151,9 @@ def bulk():
             return redirect(back)
         if target == Status.CLOSED and not form.reason.data:
             flash("Say why the ticked cases are closed: the reason stays on each case's timeline.", "error")
+            return redirect(back)
+        if target == Status.RESOLVED:
+            flash(BULK_RESOLVE_REFUSED, "error")
             return redirect(back)
         result = bulk_change_status(cases, target, current_user, closing_comment(target, form.reason.data))
         done = f"moved to {target.label.lower()}"
@@ -271,9 +282,8 @@ def complainant(reference):
 
 
 def _render_detail(case, show_complainant=False, note_form=None, response_form=None, merge_form=None,
-                   merge_consent_differs=False, correction_form=None, status_form=None):
-    moves = [(target, ACTION_LABELS[target]) for target in TRANSITIONS[case.status_enum]
-             if can_move_case(current_user, case, target)]
+                   merge_consent_differs=False, correction_form=None, status_form=None, outcome_forms=None):
+    moves = [(target, ACTION_LABELS[target]) for target in allowed_moves(current_user, case)]
     assign_form = None
     if can_assign(current_user):
         assign_form = AssignForm()
@@ -290,6 +300,7 @@ def _render_detail(case, show_complainant=False, note_form=None, response_form=N
         merge_form=merge_form or (MergeForm() if current_user.is_editor else None),
         merge_consent_differs=merge_consent_differs, search_nav=_search_nav(),
         correction_form=correction_form or NoteCorrectionForm(), done_form=FollowUpDoneForm(),
+        **outcome_page_context(case, outcome_forms),
     )
 
 
@@ -331,16 +342,24 @@ def move(reference):
     if not form.validate_on_submit():
         abort(400)
     target = Status(form.status.data)
-    if target == Status.CLOSED and not form.comment.data and can_move_case(current_user, case, target) \
-            and is_allowed_move(case.status_enum, target):
-        flash("Say why the case is closed: the reason stays on its timeline.", "error")
-        return _render_detail(case, status_form=form), 400
+    # Resolving asks for the outcome, closing for the outcome or a reason, in the same step.
+    outcome_form = move_outcome_form(case, target, posted=True)
+    problem = move_problem(target, form.comment.data, outcome_form) \
+        if can_move_case(current_user, case, target) and is_allowed_move(case.status_enum, target) else None
+    if problem:
+        flash(problem, "error")
+        return _render_detail(case, status_form=form, outcome_forms={"move_forms": {target.value: outcome_form}}), 400
     try:
         change_status(case, target, current_user, closing_comment(target, form.comment.data))
+        record_move_outcome(case, outcome_form, current_user)
     except WorkflowError as error:
         db.session.rollback()
         flash(str(error), "error")
         return _render_detail(case), 403 if isinstance(error, MoveNotPermitted) else 409
+    except OutcomeInvalid as error:
+        db.session.rollback()
+        flash(f"Check the outcome: {error}", "error")
+        return _render_detail(case, status_form=form, outcome_forms={"move_forms": {target.value: outcome_form}}), 400
     db.session.commit()
     flash(f"{case.reference} is now {case.status_label.lower()}.", "success")
     return redirect(url_for("cases.detail", reference=case.reference))

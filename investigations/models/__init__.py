@@ -6,9 +6,13 @@ from .cases import Case, CaseReferenceCounter, CaseTag, TimelineEntry
 from .common import utcnow
 from .dossiers import Dossier, DossierState
 from .evidence import Evidence, ExtractionState
+from .intake import IntakeFile, IntakeNote, IntakeState, IntakeSubmission
 from .jobs import AlertPreferences, Job, JobState, ReminderSent, SavedSearchMatch
+from .outcomes import CaseOutcome, Story
+from .replies import ReplyLetter
 from .search import SavedSearch, SearchDocument, SearchQueueEntry
 from .sessions import UserSession
+from .settings import NewsroomSettings
 from .users import Role, User
 
 __all__ = [
@@ -25,14 +29,22 @@ __all__ = [
     "Case",
     "CaseReferenceCounter",
     "CaseTag",
+    "CaseOutcome",
     "Dossier",
     "DossierState",
     "Evidence",
+    "IntakeFile",
+    "IntakeNote",
+    "IntakeState",
+    "IntakeSubmission",
     "ExtractionState",
+    "NewsroomSettings",
+    "ReplyLetter",
     "Role",
     "SavedSearch",
     "SearchDocument",
     "SearchQueueEntry",
+    "Story",
     "TimelineEntry",
     "User",
     "UserSession",

@@ -21,6 +21,10 @@ class Business(db.Model):
     region: Mapped[str | None] = mapped_column(String(120))
     country: Mapped[str | None] = mapped_column(String(120))
     industry: Mapped[str | None] = mapped_column(String(120))
+    # Whom the newsroom writes to for the business's side (right-of-reply letters go here).
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_address: Mapped[str | None] = mapped_column(Text)
     # A duplicate record merged into another business stays as a pointer to it.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
