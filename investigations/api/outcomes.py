@@ -14,10 +14,9 @@ from ..permissions import can_edit_case
 from .auth import ApiBlueprint
 from .cases import REFERENCE, me, with_case
 from .errors import fail
-from .schemas import (
+from .schemas import CaseSchema, StorySchema
+from .schemas.field_types import (
     MAX_AMOUNT,
-    CaseSchema,
-    StorySchema,
     StrictBoolean,
     Text,
     _describe,
