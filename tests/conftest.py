@@ -3,11 +3,15 @@ clients signed in as each role, and helpers to file cases.
 
 The schema is built once per run by the real migrations; each test then starts from empty tables.
 """
+import email
+import email.policy
 import os
 import re
+import socket
 from datetime import date
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -146,8 +150,8 @@ def users(app, password_hash):
         "ada": ("ada@example.org", "Ada Admin", "admin"),
     }
     made = {}
-    for key, (email, name, role) in people.items():
-        made[key] = User(email=email, display_name=name, role=role, password_hash=password_hash)
+    for key, (address, name, role) in people.items():
+        made[key] = User(email=address, display_name=name, role=role, password_hash=password_hash)
         db.session.add(made[key])
     db.session.commit()
     return made
@@ -200,3 +204,42 @@ def file_case(client, **overrides) -> str:
     match = re.search(r"/cases/(C-\d{4}-\d{5})$", response.headers["Location"])
     assert match, response.headers["Location"]
     return match.group(1)
+
+
+# --- A local SMTP server (aiosmtpd) for the tests of e-mail ------------------------------------
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def to(self, address):
+        return [message for rcpts, message in self.messages if address in rcpts]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def inbox():
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield handler, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(app_factory, inbox, users):
+    _, port = inbox
+    app = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, APP_URL="https://cases.example.org")
+    with app.app_context():
+        yield app

@@ -4,13 +4,10 @@ import email
 import email.policy
 import io
 import os
-import socket
 import stat
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from investigations.extensions import db
@@ -21,42 +18,6 @@ from tests.conftest import case_form, file_case, sign_in
 COMPLAINANT = case_form()
 SECRETS = [COMPLAINANT["complainant_name"], COMPLAINANT["complainant_email"], COMPLAINANT["complainant_phone"],
            COMPLAINANT["complainant_address"], "Carla"]
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def to(self, address):
-        return [message for rcpts, message in self.messages if address in rcpts]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
-
-
-@pytest.fixture
-def mail_app(app_factory, inbox, users):
-    _, port = inbox
-    app = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, APP_URL="https://cases.example.org")
-    with app.app_context():
-        yield app
 
 
 def client_for(app, who):

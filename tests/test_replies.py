@@ -8,7 +8,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -19,7 +18,6 @@ from investigations.storage import LetterStore
 from investigations.template_helpers import local_today
 from tests import evidence_files
 from tests.conftest import case_form, file_case, sign_in
-from tests.test_mail_alerts import Inbox, free_port
 
 NAME, EMAIL, PHONE = "Lucía Fernández-Ortega", "lucia.fo@example.net", "+1 (555) 014-2277"
 # What an attacker (or a careless reporter) types: the complainant's identity in the title and narrative.
@@ -207,25 +205,8 @@ def test_the_service_refuses_to_email_without_an_address(app, users, login):
 # --- E-mail through a real SMTP server ------------------------------------------------------
 
 
-@pytest.fixture
-def smtp_inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
-
-
-@pytest.fixture
-def mail_app(app_factory, smtp_inbox, users):
-    _, port = smtp_inbox
-    app = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, APP_URL="https://cases.example.org")
-    with app.app_context():
-        yield app
-
-
-def test_the_letter_is_mailed_and_the_answer_reaches_the_reporter(mail_app, smtp_inbox, users):
-    inbox, _ = smtp_inbox
+def test_the_letter_is_mailed_and_the_answer_reaches_the_reporter(mail_app, inbox, users):
+    inbox, _ = inbox
     rita = mail_app.test_client()
     sign_in(rita, users["rita"].email)
     eve = mail_app.test_client()
@@ -260,10 +241,10 @@ def test_the_letter_is_mailed_and_the_answer_reaches_the_reporter(mail_app, smtp
     assert "We refunded it" not in told.get_body(("plain",)).get_content()
 
 
-def test_the_reporter_is_reminded_before_the_letters_deadline(mail_app, smtp_inbox, users):
+def test_the_reporter_is_reminded_before_the_letters_deadline(mail_app, inbox, users):
     from investigations.jobs.alerts import send_reply_reminders
 
-    inbox, _ = smtp_inbox
+    inbox, _ = inbox
     rita = mail_app.test_client()
     sign_in(rita, users["rita"].email)
     reference = investigating_case(rita)
