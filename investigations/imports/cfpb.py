@@ -11,7 +11,10 @@ from typing import BinaryIO
 from ..businesses.naming import slugify
 from ..models import User
 from ..outcomes.cfpb import record_cfpb_outcomes
-from .importer import (
+from .importer import run_import
+from .reader import ImportAborted, column_key
+from .report import ImportReport
+from .row_mapping import (
     FIELD_MAX,
     NewCase,
     RowRejected,
@@ -19,10 +22,7 @@ from .importer import (
     check_source_id,
     parse_date,
     required_date,
-    run_import,
 )
-from .reader import ImportAborted, column_key
-from .report import ImportReport
 
 COLUMNS_18 = [
     "Date received", "Product", "Sub-product", "Issue", "Sub-issue", "Consumer complaint narrative",

@@ -9,9 +9,10 @@ from typing import BinaryIO
 from ..cases.services import parse_tags
 from ..models import User
 from ..models.cases import CATEGORIES
-from .importer import NewCase, RowRejected, check_business_name, check_source_id, required_date, run_import, shorten
+from .importer import run_import
 from .reader import CsvFile, ImportAborted, column_key
 from .report import ImportReport
+from .row_mapping import NewCase, RowRejected, check_business_name, check_source_id, required_date, shorten
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ PLACEHOLDERS = [
     (re.compile(r"^(?:Timely response|Consumer disputed):\s*\S*\s*$", re.MULTILINE), ""),
 ]
 COMPLAINANT_PLACEHOLDERS = [
-    (re.compile(r"^Unknown complainant$"), ""),  # importer.py and generic.py, when no name is given
+    (re.compile(r"^Unknown complainant$"), ""),  # imports/row_mapping.py and generic.py, when no name is given
     (re.compile(r"^CFPB complainant\s+"), ""),  # cfpb.py: only the CFPB's complaint ID is anyone's
 ]
 
