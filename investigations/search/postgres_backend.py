@@ -25,17 +25,15 @@ from dataclasses import replace
 from datetime import datetime
 
 from markupsafe import Markup, escape
-from sqlalchemy import Text, and_, cast, delete, func, literal, literal_column, or_, select, text, tuple_
+from sqlalchemy import cast, delete, func, literal, literal_column, select, text, tuple_
 from sqlalchemy.dialects.postgresql import TSQUERY, insert
 
 from ..extensions import db
 from ..models import SearchDocument
 from ..models.search import SearchTerms, SearchWord
-from ..permissions import case_visibility
+from .postgres_query import SearchConditions, quoted_lexemes, split_query, visible_documents
 from .query import FACETS, MAX_SUGGESTIONS_TRIED, Hit, SearchBackend, SearchRequest, SearchResults, read_query
 
-FIELD_PREFIX = re.compile(r'(?<!\S)(business|status|category|source_id|source|tag|tags|ref|reference):("[^"]*"|\S+)',
-                          re.IGNORECASE)
 SNIPPET_FIELDS = {"title": "Title", "narrative": "Complaint", "notes": "Timeline", "evidence": "Evidence",
                   "business": "Business"}
 START, STOP = "\x01", "\x02"  # ts_headline markers, replaced after escaping
@@ -62,9 +60,6 @@ WRITE_TERMS = text(
     f"SELECT :case_id, {', '.join(':' + name for name in TERM_COLUMNS)}, {TSV_HEAD}, v.tsv, {PAIRS.format(tsv='v.tsv')} "
     f"FROM (SELECT {TSV} AS tsv) v ON CONFLICT (case_id) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name in (*TERM_COLUMNS, "tsv_head", "tsv", "tsv_pairs")))
-PAIR_MASK = 65535
-TSQUERY_TEXTS = text("SELECT websearch_to_tsquery('english', :words)::text, websearch_to_tsquery('simple', :words)::text")
-TSQUERY_TOKEN = re.compile(r"'((?:[^']|'')*)'(:[\w*]+)?|<->|<\d+>|&|\||!|\(|\)|\S")
 # The words of some documents, as the vocabulary keeps them (migration 0012 reads every document's).
 WORDS_OF = text(
     "INSERT INTO search_words (word) SELECT DISTINCT lexeme FROM search_documents, unnest(to_tsvector('simple', "
@@ -93,7 +88,7 @@ class PostgresBackend(SearchBackend):
 
     def __init__(self):
         self._vocabulary: tuple[float, dict[int, list[str]]] | None = None  # (when read, words by length)
-        self._tsquery_texts: dict[str, tuple[str, str]] = {}  # words -> their english and simple tsqueries
+        self._conditions = SearchConditions()
 
     def warm_up(self) -> None:
         self._words()
@@ -148,82 +143,6 @@ class PostgresBackend(SearchBackend):
 
     # --- searching ------------------------------------------------------------------------
 
-    @staticmethod
-    def _split(text_query: str) -> tuple[str, dict[str, str], list[str]]:
-        """Field prefixes become filters; words ending in * become prefix searches."""
-        fields = {}
-
-        def take(match):
-            name = {"tags": "tag", "reference": "ref"}.get(match.group(1).lower(), match.group(1).lower())
-            fields[name] = match.group(2).strip('"')
-            return " "
-        rest = FIELD_PREFIX.sub(take, text_query)
-        prefixes = [w[:-1] for w in re.findall(r"\b\w+\*", rest) if len(w) > 2]
-        rest = re.sub(r"\b\w+\*", " ", rest)
-        rest = re.sub(r"\bNOT\s+", "-", rest)
-        rest = re.sub(r"\bAND\b", " ", rest).replace("~", " ")
-        return rest.strip(), fields, prefixes
-
-    def _conditions(self, request: SearchRequest, user, text_query: str):
-        words, fields, prefixes = self._split(text_query)
-        doc = SearchTerms
-        conditions = []
-        if (visible := _visible_documents(user)) is not None:
-            conditions.append(visible)
-        for name, values in request.filters.items():
-            conditions.append(getattr(doc, name).in_(values))  # any of the chosen values
-        if request.date_from:
-            conditions.append(doc.received >= datetime.combine(request.date_from, datetime.min.time()))
-        if request.date_to:
-            conditions.append(doc.received <= datetime.combine(request.date_to, datetime.max.time()))
-        if request.created_after:
-            conditions.append(doc.created > request.created_after)
-        if "business" in fields:
-            conditions.append(doc.business.op("@@")(func.plainto_tsquery("english", fields["business"])))
-        for name in ("status", "category", "source"):
-            if name in fields:
-                conditions.append(getattr(doc, name) == fields[name].lower())
-        if "tag" in fields:
-            conditions.append(func.concat(",", doc.tag, ",").contains(f",{fields['tag'].lower()},"))
-        if "source_id" in fields:
-            conditions.append(doc.source_id == fields["source_id"].lower())
-        if "ref" in fields:
-            conditions.append(func.lower(doc.reference) == fields["ref"].lower())
-        query = None
-        if words and re.search(r"\w", words):
-            query = func.websearch_to_tsquery("english", words)  # stemmed: "refunds" finds "refund"
-            simple = func.websearch_to_tsquery("simple", words)  # names, references, complainants as typed
-            conditions.append(or_(doc.tsv.op("@@")(query), doc.tsv.op("@@")(simple)))
-            if '"' in words:
-                conditions += self._pair_conditions(words)
-        for prefix in prefixes:
-            word = re.sub(r"\W", "", prefix)
-            conditions.append(doc.tsv.op("@@")(func.to_tsquery("simple", f"{word}:*")))
-        return and_(*conditions) if conditions else literal_column("true"), query
-
-    def _pair_conditions(self, words: str) -> list:
-        """For a query with phrases: a condition on tsv_pairs that every document it matches meets
-        (each two words the phrases put side by side are a pair of the document), looked up in the
-        GIN index so that only documents with those pairs have their positions checked; none when
-        the query is not a plain AND of words and phrases."""
-        readings = {_phrase_pairs(tsquery) for tsquery in self._tsquery_texts_of(words)}
-        if None in readings:
-            return []  # one of the two readings has no pair every match must have
-        column = SearchTerms.tsv_pairs
-        return [or_(*[column.op("@@")(cast(func.concat_ws(" & ", *[
-            cast(func.hashtext(literal(pair, Text)).op("&")(PAIR_MASK), Text) for pair in pairs]), TSQUERY))
-            for pairs in sorted(readings)])]
-
-    def _tsquery_texts_of(self, words: str) -> tuple[str, str]:
-        """websearch_to_tsquery's english and simple readings of `words`, as text (kept for a while)."""
-        texts = self._tsquery_texts.get(words)
-        if texts is None:
-            texts = tuple(db.session.execute(TSQUERY_TEXTS, {"words": words}).one())
-            if len(self._tsquery_texts) > 1000:
-                self._tsquery_texts.clear()
-            self._tsquery_texts[words] = texts
-        return texts
-
     def search(self, request: SearchRequest, user) -> SearchResults:
         if not request.text.strip():
             return super().search(request, user)
@@ -234,14 +153,14 @@ class PostgresBackend(SearchBackend):
         return self._run(request, user, text)
 
     def _run(self, request: SearchRequest, user, text_query: str) -> SearchResults:
-        where, query = self._conditions(request, user, text_query)
+        where, query = self._conditions.of(request, user, text_query)
         doc = SearchDocument
         found = SearchResults(request)
         found.total, found.facets = self._counts(where)
         offset = (max(request.page, 1) - 1) * request.per_page
         if offset >= found.total:
             return found  # past the last match (the shared flow's counting requests): no page to find
-        page_ids = self._page(where, query, self._split(text_query)[0], request.sort, offset, request.per_page,
+        page_ids = self._page(where, query, split_query(text_query)[0], request.sort, offset, request.per_page,
                               found.total)
         columns = [doc.case_id, doc.reference, doc.title]
         if query is not None:
@@ -298,12 +217,9 @@ class PostgresBackend(SearchBackend):
         matches whose title or business has one of the query's words: every other match ranks 0 on
         it (and a match without tsv_head last), so the rest of the candidates are the newest of
         those. None when the query's words cannot be listed (a prefix or weight)."""
-        lexemes = []
-        for match in TSQUERY_TOKEN.finditer(self._tsquery_texts_of(words)[0]):
-            if match.group(1) is not None:
-                if match.group(2) or "\\" in match.group(1):
-                    return None
-                lexemes.append(f"'{match.group(1)}'")
+        lexemes = quoted_lexemes(self._conditions.tsquery_texts_of(words)[0])
+        if lexemes is None:
+            return None
         doc = SearchTerms
         ranked = []
         if lexemes:
@@ -343,7 +259,7 @@ class PostgresBackend(SearchBackend):
 
     def _count(self, text: str, request: SearchRequest, user) -> int:
         """How many cases the user may open match `text`: a count, without facets or a page."""
-        where, _ = self._conditions(request, user, read_query(text, self.stop_words).text)
+        where, _ = self._conditions.of(request, user, read_query(text, self.stop_words).text)
         return db.session.scalar(select(func.count()).select_from(SearchTerms).where(where))
 
     def _facets_of_chosen(self, text: str, request: SearchRequest, user, facets):
@@ -353,7 +269,7 @@ class PostgresBackend(SearchBackend):
         words = read_query(text, self.stop_words).text
         for name in request.filters:
             others = replace(request, filters={k: v for k, v in request.filters.items() if k != name})
-            where, _ = self._conditions(others, user, words)
+            where, _ = self._conditions.of(others, user, words)
             column = getattr(SearchTerms, name)
             facets[name] = _by_count(db.session.execute(select(column, func.count()).where(where)
                                                         .group_by(column)).tuples())
@@ -391,7 +307,7 @@ class PostgresBackend(SearchBackend):
             return []
         query = func.to_tsquery("english", " | ".join(re.sub(r"\W", "", t) for t in terms if re.sub(r"\W", "", t)))
         conditions = [doc.case_id != case_id, doc.tsv.op("@@")(query)]
-        if (visible := _visible_documents(user)) is not None:
+        if (visible := visible_documents(user)) is not None:
             conditions.append(visible)
         with _index_scans():
             ids = list(db.session.scalars(select(doc.case_id).where(*conditions)
@@ -405,14 +321,6 @@ class PostgresBackend(SearchBackend):
         pass
 
 
-def _visible_documents(user):
-    """The condition on search_terms for the cases `user` may see; None for every case."""
-    visibility = case_visibility(user)
-    if visibility.every_case:
-        return None
-    return or_(*(getattr(SearchTerms, field) == str(visibility.person_id) for field in visibility.OWN_CASE_FIELDS))
-
-
 @contextmanager
 def _index_scans():
     """For the statements inside: no sequential scans (a scan evaluates `tsv @@ query` on every row,
@@ -424,21 +332,6 @@ def _index_scans():
     yield
     db.session.execute(text("SELECT set_config('enable_seqscan', :seqscan, true), set_config('jit', :jit, true)"),
                        {"seqscan": old_seqscan, "jit": old_jit})
-
-
-def _phrase_pairs(tsquery: str) -> tuple[str, ...] | None:
-    """The pairs of lexemes ("first second") that `tsquery` (as text) joins by <->: every document it
-    matches has each of them side by side. None when it has none, or is anything but words and
-    phrases ANDed (an OR, a NOT, a prefix or weight, brackets)."""
-    tokens = [(match.group(0), match.group(1), match.group(2)) for match in TSQUERY_TOKEN.finditer(tsquery)]
-    if any(token in ("|", "!", "(", ")") or (lexeme is None and not (token == "&" or token.startswith("<")))
-           or suffix or (lexeme is not None and "\\" in lexeme) for token, lexeme, suffix in tokens):
-        return None
-    pairs = []
-    for (_, first, _), (operator, _, _), (_, second, _) in zip(tokens, tokens[1:], tokens[2:], strict=False):
-        if first is not None and operator == "<->" and second is not None:
-            pairs.append(f"{first} {second}".replace("''", "'"))
-    return tuple(dict.fromkeys(pairs)) or None
 
 
 def _by_count(counts) -> dict[str, int]:
