@@ -227,91 +227,52 @@ class EvidenceStore:
         return removed
 
 
-class DossierStore:
-    """DOSSIER_DIR: dossier-<id>.pdf, the file issued for each ready dossier row, never changed once written."""
+class NumberedFileStore:
+    """A directory of <name>-<id>.pdf files, one per row of a table, each written whole once with its row."""
 
-    _FILE_NAME = re.compile(r"dossier-(?P<id>[1-9][0-9]{0,17})\.pdf")
+    NAME = ""  # "dossier", "letter": the file name's prefix, and the word in messages
+    FILE_MODE = 0o600
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
-    @staticmethod
-    def relative_path(dossier_id: int) -> str:
-        if not isinstance(dossier_id, int) or dossier_id < 1:
-            raise ValueError("not a dossier number")
-        return f"dossier-{dossier_id}.pdf"
+    @classmethod
+    def relative_path(cls, number: int) -> str:
+        if not isinstance(number, int) or number < 1:
+            raise ValueError(f"not a {cls.NAME} number")
+        return f"{cls.NAME}-{number}.pdf"
 
     @classmethod
     def parse(cls, relative: str) -> int | None:
-        """The number of the dossier a relative path names, or None if it names none."""
-        match = cls._FILE_NAME.fullmatch(relative)
+        """The number of the file a relative path names, or None if it names none."""
+        match = re.fullmatch(rf"{cls.NAME}-(?P<id>[1-9][0-9]{{0,17}})\.pdf", relative)
         return int(match["id"]) if match else None
 
     def ensure_dir(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         return self.root
 
-    def path_for(self, dossier_id: int) -> Path:
-        return self.root / self.relative_path(dossier_id)
+    def path_for(self, number: int) -> Path:
+        return self.root / self.relative_path(number)
 
     def stored_files(self) -> list[Path]:
-        """The dossier files present, in name order (other files in the directory are not the store's)."""
+        """The store's files present, in name order (other files in the directory are not the store's)."""
         if not self.root.is_dir():
             return []
-        return sorted(path for path in self.root.glob("dossier-*.pdf") if self.parse(path.name) is not None)
+        return sorted(path for path in self.root.glob(f"{self.NAME}-*.pdf") if self.parse(path.name) is not None)
 
-    def write(self, dossier_id: int, data: bytes) -> Path:
-        """Write a dossier's file whole or not at all: by way of a temporary file, fsynced, then renamed."""
-        path = self.ensure_dir() / self.relative_path(dossier_id)
-        fd, temp = tempfile.mkstemp(dir=self.root, prefix=".rendering-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        return path
-
-
-class LetterStore:
-    """LETTER_DIR: letter-<id>.pdf, the PDF of each right-of-reply letter sent, written once with its row."""
-
-    _FILE_NAME = re.compile(r"letter-(?P<id>[1-9][0-9]{0,17})\.pdf")
-
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-
-    @staticmethod
-    def relative_path(letter_id: int) -> str:
-        if not isinstance(letter_id, int) or letter_id < 1:
-            raise ValueError("not a letter number")
-        return f"letter-{letter_id}.pdf"
-
-    @classmethod
-    def parse(cls, relative: str) -> int | None:
-        """The number of the letter a relative path names, or None if it names none."""
-        match = cls._FILE_NAME.fullmatch(relative)
-        return int(match["id"]) if match else None
-
-    def path_for(self, letter_id: int) -> Path:
-        return self.root / self.relative_path(letter_id)
-
-    def write(self, letter_id: int, data: bytes) -> Path:
-        """Write a letter's PDF whole or not at all: a temporary file, fsynced, then renamed. Called while
-        the letter's new row is uncommitted, so a file already there under its number was left by a
-        transaction that never committed (a crash), and is replaced."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.path_for(letter_id)
+    def write(self, number: int, data: bytes) -> Path:
+        """Write a file whole or not at all: a temporary file, fsynced, then renamed. Called before the
+        row says the file exists, so a file already there under its number was left by a transaction
+        that never committed (a crash), and is replaced."""
+        path = self.ensure_dir() / self.relative_path(number)
         fd, temp = tempfile.mkstemp(dir=self.root, prefix=".writing-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(temp, 0o444)
+            os.chmod(temp, self.FILE_MODE)
             os.replace(temp, path)
             fsync_dir(self.root)
         except BaseException:
@@ -319,9 +280,22 @@ class LetterStore:
             raise
         return path
 
-    def remove(self, letter_id: int) -> None:
-        """Only for a letter whose row was never committed."""
-        self.path_for(letter_id).unlink(missing_ok=True)
+    def remove(self, number: int) -> None:
+        """Only for a file whose row was never committed."""
+        self.path_for(number).unlink(missing_ok=True)
+
+
+class DossierStore(NumberedFileStore):
+    """DOSSIER_DIR: dossier-<id>.pdf, the file issued for each ready dossier row, never changed once written."""
+
+    NAME = "dossier"
+
+
+class LetterStore(NumberedFileStore):
+    """LETTER_DIR: letter-<id>.pdf, the PDF of each right-of-reply letter sent, written once with its row."""
+
+    NAME = "letter"
+    FILE_MODE = 0o444
 
 
 class ImportStagingStore:

@@ -426,7 +426,7 @@ def test_an_interrupted_backup_never_looks_complete(app, small_backup, tmp_path,
     def power_cut(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(backup, "_copy_dossiers", power_cut)
+    monkeypatch.setattr(backup, "_copy_numbered_files", power_cut)
     with pytest.raises(RuntimeError):
         create_backup(tmp_path / "second")
     assert not (tmp_path / "second").exists()  # created by the backup, so removed again
@@ -499,3 +499,51 @@ def test_pg_dump_gets_the_connection_from_database_url_without_a_password_on_its
 def test_the_restore_help_says_to_stop_the_app(app):
     result = invoke(app, "restore", "--help")
     assert "Stop the app first" in result.stdout and "--force" in result.stdout
+
+
+def test_letters_and_the_files_of_public_submissions_in_triage_are_backed_up_and_restored(
+        app, login, fresh_instance, tmp_path):
+    from investigations.models import IntakeFile, ReplyLetter
+    from tests.reply_letters import send_test_letter
+    from tests.test_intake import send as send_public_complaint
+
+    rita = login("rita")
+    reference = file_case(rita, title="Boiler never fixed", business_name="Heatco")
+    assert rita.post(f"/cases/{reference}/status", data={"status": "investigating"}).status_code == 302
+    letter_id, _ = send_test_letter(reference, db.session.scalar(select(User).where(User.email == "rita@example.org")))
+    letter_pdf = (Path(app.config["LETTER_DIR"]) / f"letter-{letter_id}.pdf").read_bytes()
+    app.config["PUBLIC_INTAKE"] = True
+    photo = files.jpeg_with_gps()  # bytes no staff upload has: only the submission refers to them
+    assert send_public_complaint(app.test_client(), files=[("boiler.jpg", photo)]).status_code == 302
+    sent = db.session.scalar(select(IntakeFile))
+    assert sent.evidence_id is None  # still in triage
+
+    backup_dir = tmp_path / "with-letters"
+    manifest = create_backup(backup_dir).manifest
+    paths = {entry["path"]: entry for entry in manifest["files"]}
+    assert paths[f"letters/letter-{letter_id}.pdf"]["sha256"] == db.session.get(ReplyLetter, letter_id).pdf_sha256
+    assert f"evidence/objects/{sent.sha256[:2]}/{sent.sha256[2:4]}/{sent.sha256}" in paths
+    assert manifest["counts"]["right-of-reply letters"] == 1 and manifest["problems"] == []
+    assert verify_backup(backup_dir).ok
+
+    fresh = fresh_instance()
+    result = invoke(fresh, "restore", backup_dir)
+    assert result.exit_code == 0, result.output
+    assert "Letters: 1 restored" in result.stdout
+    assert (Path(fresh.config["LETTER_DIR"]) / f"letter-{letter_id}.pdf").read_bytes() == letter_pdf
+    with fresh.app_context():
+        assert store_of(fresh).hash_of(sent.sha256) == sent.sha256
+        checked, problems = verify_all()
+        assert problems == [] and checked == 1  # the submission's file (the case has no evidence)
+        verify = fresh.test_cli_runner().invoke(args=["evidence", "verify"])
+        assert verify.exit_code == 0 and "OK: 1 evidence files" in verify.output
+
+    # The nightly check (and `flask evidence verify`) notices when the complainant's file is damaged.
+    stored = store_of(fresh).path_for(sent.sha256)
+    stored.chmod(0o644)
+    stored.write_bytes(b"not the photo")
+    with fresh.app_context():
+        verify = fresh.test_cli_runner().invoke(args=["evidence", "verify"])
+    assert verify.exit_code == 1
+    assert (f"ALTERED: file #{sent.id} of public submission #{sent.submission_id} (not yet accepted) “boiler.jpg”"
+            in verify.output)

@@ -200,7 +200,7 @@ def test_the_case_page_only_offers_allowed_moves(login):
     reference = file_case(rita)
     move(rita, reference, "investigating")
     page = rita.get(f"/cases/{reference}").get_data(as_text=True)
-    assert "Ask the business to respond" in page and "Mark resolved" in page
+    assert "Mark as asked for a response" in page and "Mark resolved" in page
     assert "Publish" not in page
     assert "Publish" in login("eve").get(f"/cases/{reference}").get_data(as_text=True)
 

@@ -1,7 +1,8 @@
-"""Backups: a consistent snapshot of the database, the evidence files and the dossiers, with a
-manifest of SHA-256 hashes; verifying a backup; restoring one.
+"""Backups: a consistent snapshot of the database, the evidence files (staff uploads, and files sent
+with public submissions still in triage), the dossiers and the right-of-reply letters, with a manifest
+of SHA-256 hashes; verifying a backup; restoring one.
 
-Layout of a backup directory (evidence/ and dossiers/ are laid out as their stores, storage.py):
+Layout of a backup directory (evidence/, dossiers/ and letters/ are laid out as their stores, storage.py):
 
     manifest.json                 what is in it, the hash and size of every file, counts, audit chain head
     database.sqlite3              SQLite: a copy made with SQLite's online backup API
@@ -9,14 +10,15 @@ Layout of a backup directory (evidence/ and dossiers/ are laid out as their stor
     evidence/objects/ab/cd/<sha256>            the evidence files referenced by the backed-up rows
     evidence/derived/ab/<sha256>-thumb.jpg     thumbnails and print copies of photos
     dossiers/dossier-<id>.pdf                  the dossiers the backed-up rows say were issued
+    letters/letter-<id>.pdf                    the right-of-reply letters they say were sent
 
 Consistency while the app runs: the database is copied first, in one transaction (SQLite's
 backup API reads one snapshot; on PostgreSQL pg_dump imports a snapshot exported by a
 transaction that then also reads the list of files). The files to copy are read from that
 snapshot, never from the live database, so every row in the backup has its file: the
 evidence store is content-addressed and append-only (an object is linked into place before
-its row is committed, and never changed), and a dossier file is written before its row says
-it is ready. Files are hard-linked from the live directories when they share a filesystem,
+its row is committed, and never changed), and a dossier's or letter's file is written before its
+row says it exists. Files are hard-linked from the live directories when they share a filesystem,
 else copied; either way each is hashed, and evidence objects must hash to their names.
 
 Everything is written into DIR/.partial-<random>/ and moved into DIR at the end, the manifest
@@ -41,8 +43,8 @@ from pathlib import Path
 
 from ..extensions import db
 from .create import BackupReport, check_target, move_into_place
-from .create import copy_dossiers as _copy_dossiers  # these two are looked up here when a backup runs,
-from .create import copy_evidence as _copy_evidence  # so a test can replace one to interrupt it midway
+from .create import copy_evidence as _copy_evidence  # these two are looked up here when a backup runs,
+from .create import copy_numbered_files as _copy_numbered_files  # so a test can replace one to interrupt it
 from .database import (
     DATABASE_FILES,
     ExistingData,
@@ -55,11 +57,11 @@ from .database import (
 from .errors import BackupError
 from .files import FilePlacer, hash_file
 from .finish_restore import finish_restore
-from .manifest import FORMAT, FORMAT_VERSION, MANIFEST, app_version, load_manifest, utc_now, write_manifest
+from .manifest import FORMAT, FORMAT_VERSION, MANIFEST, NUMBERED, app_version, load_manifest, utc_now, write_manifest
 from .postgres import find_pg_tool as _pg_tool  # noqa: F401 (the name the tests use)
 from .postgres import pg_environment, restore_postgres, snapshot_postgres
 from .progress import Progress, no_progress
-from .restore import NotEmpty, RestoreReport, check_restorable, restore_dossiers, restore_evidence
+from .restore import NotEmpty, RestoreReport, check_restorable, restore_evidence, restore_numbered_files
 from .sqlite import restore_sqlite, snapshot_sqlite
 from .verify import VerifyReport, verify_backup
 
@@ -76,7 +78,7 @@ __all__ = [
 def create_backup(target_dir, progress: Progress | None = None, link: bool = True) -> BackupReport:
     """Write a consistent backup of the running app into `target_dir` (new, or empty).
 
-    Files are hard-linked from EVIDENCE_DIR and DOSSIER_DIR when on the same filesystem (pass
+    Files are hard-linked from EVIDENCE_DIR, DOSSIER_DIR and LETTER_DIR when on the same filesystem (pass
     link=False to copy them anyway, e.g. for a backup to be moved elsewhere). Problems found in
     the live store (a file missing or altered) do not stop the backup: they are listed in the
     manifest's "problems" and in the report. Records a `backup.create` audit event (and commits).
@@ -114,10 +116,10 @@ def _write_backup(target: Path, partial: Path, progress: Progress, link: bool) -
     files: list[dict] = []
     problems: list[dict] = []
     placer = FilePlacer(link)
-    for top in ("evidence", "dossiers"):  # private: a backup holds complainants' details and the evidence
-        (partial / top).mkdir(mode=0o700)
+    for top in ("evidence", *(numbered.directory for numbered in NUMBERED.values())):
+        (partial / top).mkdir(mode=0o700)  # private: a backup holds complainants' details and the evidence
     _copy_evidence(facts, partial, placer, files, problems, progress, MISSING_FILE_PATIENCE_SECONDS)
-    _copy_dossiers(facts, partial, placer, files, problems, progress)
+    _copy_numbered_files(facts, partial, placer, files, problems, progress)
     with progress("Hashing the database copy", (partial / database_file).stat().st_size) as update:
         sha256, size = hash_file(partial / database_file, update)
     files.append({"path": database_file, "sha256": sha256, "size": size})
@@ -131,7 +133,8 @@ def _write_backup(target: Path, partial: Path, progress: Progress, link: bool) -
         "app": {"name": "investigations", "version": app_version(), "migration_heads": migration_heads()},
         "database": {"kind": kind, "file": database_file, "migration_revision": facts.migration_revision,
                      "source": database_label(), **database_details},
-        "counts": {**facts.counts, "evidence files": len(facts.evidence), "issued dossiers": len(facts.dossiers)},
+        "counts": {**facts.counts, "evidence files": len(facts.evidence),
+                   **{numbered.counted_as: len(facts.numbered[kind]) for kind, numbered in NUMBERED.items()}},
         "audit_chain": {"seq": facts.chain_seq, "head_hash": facts.chain_hash},
         "files": files,
         "problems": problems,
@@ -142,7 +145,7 @@ def _write_backup(target: Path, partial: Path, progress: Progress, link: bool) -
 
 
 def restore_backup(source_dir, progress: Progress | None = None, force: bool = False) -> RestoreReport:
-    """Restore a backup into the configured database, EVIDENCE_DIR and DOSSIER_DIR. The app must be
+    """Restore a backup into the configured database, EVIDENCE_DIR, DOSSIER_DIR and LETTER_DIR. The app must be
     stopped. Verifies the backup first and changes nothing if any file fails; refuses a database
     that holds data unless `force` (NotEmpty says what would be replaced). Then migrates, rebuilds the
     search index, re-hashes the evidence, walks the audit chain, and records a `backup.restore` event."""
@@ -172,6 +175,6 @@ def restore_backup(source_dir, progress: Progress | None = None, force: bool = F
     else:
         report.tables_dropped = restore_postgres(database_file, progress)
     db.engine.dispose()
-    restore_dossiers(source, entries, report, stamp, progress)
+    restore_numbered_files(source, entries, report, stamp, progress)
     finish_restore(report, progress)
     return report

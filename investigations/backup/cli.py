@@ -7,8 +7,9 @@ import click
 from flask.cli import AppGroup
 
 from . import BackupError, create_backup, describe_counts, restore_backup, verify_backup
+from .manifest import NUMBERED
 
-backup_cli = AppGroup("backup", help="Back up and restore the database, evidence files and dossiers.")
+backup_cli = AppGroup("backup", help="Back up and restore the database, evidence files, dossiers and letters.")
 
 
 @contextmanager
@@ -31,7 +32,8 @@ def _summary(manifest: dict) -> str:
     counts, chain = manifest["counts"], manifest["audit_chain"]
     return (f"{manifest['database']['kind']} database at migration {manifest['database'].get('migration_revision')}: "
             f"{describe_counts(counts)}; {_count(counts.get('evidence files', 0), 'evidence file')}, "
-            f"{_count(counts.get('issued dossiers', 0), 'issued dossier')}; audit chain head #{chain.get('seq')} "
+            f"{_count(counts.get('issued dossiers', 0), 'issued dossier')}, "
+            f"{_count(counts.get('right-of-reply letters', 0), 'right-of-reply letter')}; audit chain head #{chain.get('seq')} "
             f"{chain.get('head_hash')}")
 
 
@@ -42,13 +44,14 @@ def _count(number: int, singular: str) -> str:
 @backup_cli.command("create")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--copy", "copy_files", is_flag=True,
-              help="Copy the evidence and dossier files even where they could be hard-linked "
+              help="Copy the evidence, dossier and letter files even where they could be hard-linked "
                    "(for a backup that will be moved to other storage).")
 def create_command(directory, copy_files):
     """Write a consistent backup into DIRECTORY (new or empty) while the app keeps running.
 
     The database is copied in one snapshot (SQLite's online backup API, or pg_dump), then the
-    evidence files and dossiers its rows refer to, hashed into DIRECTORY/manifest.json. Evidence
+    evidence files (with those of public submissions in triage), dossiers and right-of-reply letters
+    its rows refer to, hashed into DIRECTORY/manifest.json. Evidence
     files are hard-linked when DIRECTORY is on the same filesystem (they are never changed in
     place), else copied. Exits 1 if files were missing or altered in the live store.
     """
@@ -90,7 +93,7 @@ def verify_command(directory):
 @click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--force", is_flag=True, help="Replace a database that already holds data.")
 def restore_command(directory, force):
-    """Restore the backup in DIRECTORY into the configured database, EVIDENCE_DIR and DOSSIER_DIR.
+    """Restore the backup in DIRECTORY into the configured database, EVIDENCE_DIR, DOSSIER_DIR and LETTER_DIR.
 
     Stop the app first (every web server, worker and cron job): the database is replaced under it.
     The backup is verified first and nothing is changed if any hash fails. A database that holds
@@ -115,15 +118,14 @@ def restore_command(directory, force):
                + (f", {len(report.evidence_repaired)} damaged ones replaced (kept in {report.evidence_set_aside})"
                   if report.evidence_repaired else "") + ".")
     click.echo(f"  Photo copies: {report.photo_copies_restored} restored, {report.photo_copies_remade} made again.")
-    click.echo(f"  Dossiers: {report.dossiers_restored} restored, {report.dossiers_present} already present"
-               + (f"; {len(report.dossiers_set_aside)} other dossier files moved to {report.dossiers_set_aside_dir}"
-                  if report.dossiers_set_aside else "") + ".")
+    for kind, done in report.numbered.items():
+        click.echo(f"  {NUMBERED[kind].directory.capitalize()}: {done.restored} restored, {done.present} already "
+                   f"present" + (f"; {len(done.set_aside)} other {kind} files moved to {done.set_aside_dir}"
+                                 if done.set_aside else "") + ".")
     click.echo(f"  Search index rebuilt: {_count(report.indexed, 'case')}.")
     if report.evidence_problems:
         for problem in report.evidence_problems:
-            evidence = problem.evidence
-            click.echo(f"{problem.problem.upper()}: evidence #{evidence.id} “{evidence.original_name}” of "
-                       f"{evidence.case.reference}, expected SHA-256 {evidence.sha256}", err=True)
+            click.echo(problem.message, err=True)
         click.echo(f"Evidence check: {len(report.evidence_problems)} of {report.evidence_checked} files are missing "
                    f"or altered.", err=True)
     else:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from flask import current_app
 
-from ..storage import dossier_store, evidence_store, fsync_dir
+from ..storage import evidence_store, fsync_dir
 from .database import SnapshotFacts
 from .errors import BackupError
 from .files import FilePlacer
-from .manifest import MANIFEST, dossier_path, evidence_path
+from .manifest import MANIFEST, NUMBERED, evidence_path, numbered_path
 from .progress import Progress
 
 
@@ -36,7 +36,7 @@ def check_target(target: Path) -> None:
     """Refuse a target inside the app's own directories, or one that is not a new or empty directory."""
     resolved = target.resolve()
     config = current_app.config
-    for name in ("EVIDENCE_DIR", "DOSSIER_DIR", "SEARCH_INDEX_DIR"):
+    for name in ("EVIDENCE_DIR", "DOSSIER_DIR", "LETTER_DIR", "SEARCH_INDEX_DIR"):
         live = Path(config[name]).resolve()
         if resolved == live or live in resolved.parents:
             raise BackupError(f"{target} is inside {name} ({live}); choose a directory outside the app's own.")
@@ -100,28 +100,31 @@ def copy_evidence(facts: SnapshotFacts, partial: Path, placer: FilePlacer, files
             update(1)
 
 
-def copy_dossiers(facts: SnapshotFacts, partial: Path, placer: FilePlacer, files: list, problems: list,
-                  progress: Progress) -> None:
-    """Place the file of every dossier the snapshot says was issued into `partial`."""
-    store = dossier_store()
-    with progress("Copying dossiers", sum(size or 0 for _, _, size in facts.dossiers)) as update:
-        for dossier_id, sha256, size in facts.dossiers:
-            relative = dossier_path(dossier_id)
-            dest = partial / relative
-            try:
-                actual, actual_size = placer.place(store.path_for(dossier_id), dest, update)
-            except FileNotFoundError:
-                update(size or 0)
-                problems.append({"kind": "dossier missing", "dossier": dossier_id,
-                                 "message": f"Dossier #{dossier_id}'s file is missing from DOSSIER_DIR."})
-                continue
-            if actual != sha256:
-                dest.unlink()
-                problems.append({"kind": "dossier altered", "dossier": dossier_id,
-                                 "message": f"Dossier #{dossier_id}'s file in DOSSIER_DIR is not the one issued "
-                                            f"(SHA-256 {actual}, issued {sha256}); it is not in the backup."})
-                continue
-            files.append({"path": relative, "sha256": actual, "size": actual_size})
+def copy_numbered_files(facts: SnapshotFacts, partial: Path, placer: FilePlacer, files: list, problems: list,
+                        progress: Progress) -> None:
+    """Place the PDF of every dossier the snapshot says was issued, and of every right-of-reply letter
+    it says was sent, into `partial`."""
+    for kind, numbered in NUMBERED.items():
+        store = numbered.store(current_app.config[numbered.setting])
+        issued = facts.numbered[kind]
+        with progress(f"Copying {numbered.directory}", sum(size or 0 for _, _, size in issued)) as update:
+            for number, sha256, size in issued:
+                relative = numbered_path(kind, number)
+                dest = partial / relative
+                try:
+                    actual, actual_size = placer.place(store.path_for(number), dest, update)
+                except FileNotFoundError:
+                    update(size or 0)
+                    problems.append({"kind": f"{kind} missing", kind: number, "message": f"{kind.capitalize()} "
+                                     f"#{number}'s file is missing from {numbered.setting}."})
+                    continue
+                if actual != sha256:
+                    dest.unlink()
+                    problems.append({"kind": f"{kind} altered", kind: number, "message": f"{kind.capitalize()} "
+                                     f"#{number}'s file in {numbered.setting} is not the one its record names "
+                                     f"(SHA-256 {actual}, recorded {sha256}); it is not in the backup."})
+                    continue
+                files.append({"path": relative, "sha256": actual, "size": actual_size})
 
 
 def move_into_place(partial: Path, target: Path) -> None:

@@ -62,11 +62,23 @@ class SnapshotFacts:
     chain_hash: str
     evidence: dict[str, int]  # sha256 -> size, one per distinct file
     photos: set[str]  # sha256 of files that have a thumbnail and print copy
-    dossiers: list[tuple[int, str, int | None]]  # (id, sha256, size) of issued dossiers
+    # (id, sha256, size) of the PDFs the rows say exist, by kind: "dossier" (issued), "letter" (sent)
+    numbered: dict[str, list[tuple[int, str, int | None]]]
 
 
-def read_facts(rows: Callable[[str], list]) -> SnapshotFacts:
-    """Read the facts of a snapshot through `rows(sql)`, which runs a query inside that snapshot."""
+# The tables a snapshot holds. A backup made before a table's migration lacks it (and its files).
+_TABLES_SQL = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+               "postgresql": "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"}
+_NUMBERED_SQL = {
+    "dossier": ("dossiers", "SELECT id, sha256, size FROM dossiers WHERE state = 'ready' AND sha256 IS NOT NULL"),
+    "letter": ("reply_letters", "SELECT id, pdf_sha256, pdf_size FROM reply_letters WHERE pdf_sha256 IS NOT NULL"),
+}
+
+
+def read_facts(rows: Callable[[str], list], kind: str) -> SnapshotFacts:
+    """Read the facts of a snapshot through `rows(sql)`, which runs a query inside that snapshot of a
+    database of `kind` ("sqlite", "postgresql")."""
+    tables = {row[0] for row in rows(_TABLES_SQL[kind])}
     counts = {label: int(rows(f"SELECT COUNT(*) FROM {table}")[0][0]) for label, table in COUNTED}
     revisions = [row[0] for row in rows("SELECT version_num FROM alembic_version")]
     head = rows("SELECT seq, last_hash FROM audit_chain_head WHERE id = 1")
@@ -75,10 +87,13 @@ def read_facts(rows: Callable[[str], list]) -> SnapshotFacts:
         evidence[sha256] = int(size)
         if has_thumbnail:
             photos.add(sha256)
-    dossiers = [(int(i), sha, size) for i, sha, size in rows(
-        "SELECT id, sha256, size FROM dossiers WHERE state = 'ready' AND sha256 IS NOT NULL ORDER BY id")]
+    if "intake_files" in tables:  # files of public submissions: in the evidence store, not yet evidence rows
+        for sha256, size in rows("SELECT sha256, size FROM intake_files WHERE evidence_id IS NULL"):
+            evidence.setdefault(sha256, int(size))
+    numbered = {name: [(int(i), sha, size) for i, sha, size in rows(f"{sql} ORDER BY id")] if table in tables else []
+                for name, (table, sql) in _NUMBERED_SQL.items()}
     return SnapshotFacts(counts, ",".join(sorted(revisions)) or None, int(head[0][0]) if head else 0,
-                         head[0][1] if head else "", evidence, photos, dossiers)
+                         head[0][1] if head else "", evidence, photos, numbered)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """manifest.json: what a backup holds, the SHA-256 and size of every file in it, and where each
 file may be. Paths in a backup are those of the stores: evidence/ is laid out as EVIDENCE_DIR,
-dossiers/ as DOSSIER_DIR (see storage.py)."""
+dossiers/ as DOSSIER_DIR, letters/ as LETTER_DIR (see storage.py)."""
 import json
 import os
 import re
@@ -10,13 +10,30 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..config import REPO_ROOT
-from ..storage import DossierStore, EvidenceStore
+from ..storage import DossierStore, EvidenceStore, LetterStore, NumberedFileStore
 from .database import DATABASE_FILES
 
 FORMAT = "investigations-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-EVIDENCE, DOSSIERS = "evidence", "dossiers"  # the backup's directories for the two stores
+EVIDENCE = "evidence"  # the backup's directory for the evidence store
+
+
+class NumberedKind(NamedTuple):
+    """A store of one PDF per row (storage.NumberedFileStore), as a backup holds it."""
+
+    directory: str  # in the backup
+    store: type[NumberedFileStore]
+    setting: str  # the configuration key of its live directory
+    counted_as: str  # in the manifest's counts
+
+
+# "dossier": issued dossiers; "letter": right-of-reply letters sent. The kind is also the key of the
+# manifest problems that name one ({"kind": "dossier missing", "dossier": 7, ...}).
+NUMBERED = {
+    "dossier": NumberedKind("dossiers", DossierStore, "DOSSIER_DIR", "issued dossiers"),
+    "letter": NumberedKind("letters", LetterStore, "LETTER_DIR", "right-of-reply letters"),
+}
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -39,17 +56,19 @@ def evidence_path(sha256: str, variant: str | None = None) -> str:
     return f"{EVIDENCE}/{relative}"
 
 
-def dossier_path(dossier_id: int) -> str:
-    return f"{DOSSIERS}/{DossierStore.relative_path(dossier_id)}"
+def numbered_path(kind: str, number: int) -> str:
+    """Where a dossier's or a letter's PDF is in a backup."""
+    numbered = NUMBERED[kind]
+    return f"{numbered.directory}/{numbered.store.relative_path(number)}"
 
 
 class BackupPath(NamedTuple):
     """What a path in a backup holds."""
 
-    kind: str  # "database", "evidence", "photo copy" or "dossier"
+    kind: str  # "database", "evidence", "photo copy", or a kind of NUMBERED ("dossier", "letter")
     sha256: str | None = None  # evidence and photo copies: the original's SHA-256
     variant: str | None = None  # photo copies: "thumb" or "print"
-    dossier_id: int | None = None
+    number: int | None = None  # dossiers and letters: the row's id
 
 
 def parse_path(path: str) -> BackupPath | None:
@@ -60,8 +79,9 @@ def parse_path(path: str) -> BackupPath | None:
     directory, _, relative = path.partition("/")
     if directory == EVIDENCE and (name := EvidenceStore.parse(relative)):
         return BackupPath("evidence" if name.variant is None else "photo copy", name.sha256, name.variant)
-    if directory == DOSSIERS and (dossier_id := DossierStore.parse(relative)):
-        return BackupPath("dossier", dossier_id=dossier_id)
+    for kind, numbered in NUMBERED.items():
+        if directory == numbered.directory and (number := numbered.store.parse(relative)):
+            return BackupPath(kind, number=number)
     return None
 
 

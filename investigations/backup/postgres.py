@@ -85,7 +85,7 @@ def snapshot_postgres(dest: Path, progress: Progress) -> tuple[SnapshotFacts, di
             with progress("Dumping the PostgreSQL database (pg_dump)", None):
                 _run([pg_dump, "--format=custom", "--no-owner", f"--snapshot={snapshot}", f"--file={dest}"],
                      "pg_dump")
-            facts = read_facts(lambda sql: connection.execute(text(sql)).all())
+            facts = read_facts(lambda sql: connection.execute(text(sql)).all(), "postgresql")
     return facts, {"server_version": server, "pg_dump_version": client}
 
 

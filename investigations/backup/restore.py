@@ -1,16 +1,16 @@
 """The steps of restoring a backup (put together by restore_backup in __init__.py): the checks that
-refuse a restore, and putting the backup's evidence files and dossiers into the stores."""
+refuse a restore, and putting the backup's evidence files, dossiers and letters into the stores."""
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
 
-from ..storage import dossier_store, evidence_store
+from ..storage import evidence_store
 from .database import ExistingData, database_kind, database_label, describe_counts, existing_data, migration_script
 from .errors import BackupError
 from .files import hash_file, install_file
-from .manifest import BackupPath, parse_path
+from .manifest import NUMBERED, BackupPath, parse_path
 from .progress import Progress
 from .sqlite import sqlite_path
 
@@ -31,10 +31,21 @@ class NotEmpty(BackupError):
             f"The database {existing.where} is not empty: it holds {existing.describe()}.\n"
             f"Restoring replaces all of it with the backup made {manifest.get('created_at')} "
             f"({describe_counts(manifest['counts'])}). {kept}\n"
-            f"Dossier files in DOSSIER_DIR that are not in the backup would be moved to "
-            f"{Path(current_app.config['DOSSIER_DIR']) / ('replaced-by-restore-' + stamp)}/; evidence files are only "
+            f"Dossier and letter files in DOSSIER_DIR and LETTER_DIR that are not in the backup would be moved to "
+            f"{Path(current_app.config['DOSSIER_DIR']) / ('replaced-by-restore-' + stamp)}/ and "
+            f"{Path(current_app.config['LETTER_DIR']) / ('replaced-by-restore-' + stamp)}/; evidence files are only "
             f"added (they are named by their hash and never overwritten); the search index is rebuilt.\n"
             f"Stop the app, then run the restore again with --force to replace it.")
+
+
+@dataclass
+class NumberedRestored:
+    """What a restore did with the dossiers' (or the letters') PDFs."""
+
+    restored: int = 0
+    present: int = 0
+    set_aside: list[str] = field(default_factory=list)  # files of the replaced database's rows
+    set_aside_dir: Path | None = None
 
 
 @dataclass
@@ -48,10 +59,7 @@ class RestoreReport:
     evidence_set_aside: Path | None = None
     photo_copies_restored: int = 0
     photo_copies_remade: int = 0
-    dossiers_restored: int = 0
-    dossiers_present: int = 0
-    dossiers_set_aside: list[str] = field(default_factory=list)
-    dossiers_set_aside_dir: Path | None = None
+    numbered: dict[str, "NumberedRestored"] = field(default_factory=dict)  # by kind: "dossier", "letter"
     tables_dropped: list[str] = field(default_factory=list)  # PostgreSQL: of migrations newer than the backup
     indexed: int = 0
     evidence_checked: int = 0
@@ -87,7 +95,7 @@ def check_restorable(manifest: dict, force: bool) -> ExistingData:
 
 
 def _listed(entries: list[dict], kind: str) -> list[tuple[dict, BackupPath]]:
-    """The entries of one kind ("evidence", "photo copy", "dossier"), each with what its path names."""
+    """The entries of one kind ("evidence", "photo copy", "dossier", "letter"), each with what its path names."""
     found = [(entry, parse_path(entry["path"])) for entry in entries]
     return [(entry, what) for entry, what in found if what is not None and what.kind == kind]
 
@@ -124,26 +132,28 @@ def restore_evidence(source: Path, entries: list[dict], report: RestoreReport, s
             update(1)
 
 
-def restore_dossiers(source: Path, entries: list[dict], report: RestoreReport, stamp: str,
-                     progress: Progress) -> None:
-    """Put the backup's dossiers into DOSSIER_DIR. Files of the replaced database's dossiers would
-    otherwise be overwritten by new dossiers with the same number, so they are moved aside."""
-    store = dossier_store()
-    store.ensure_dir()
-    wanted = {store.path_for(what.dossier_id): entry for entry, what in _listed(entries, "dossier")}
-    aside = store.root / f"replaced-by-restore-{stamp}"
-    for existing in store.stored_files():
-        entry = wanted.get(existing)
-        if entry is None or hash_file(existing)[0] != entry["sha256"]:
-            aside.mkdir(exist_ok=True)
-            os.rename(existing, aside / existing.name)
-            report.dossiers_set_aside.append(existing.name)
-            report.dossiers_set_aside_dir = aside
-    with progress("Restoring dossiers", sum(entry["size"] for entry in wanted.values())) as update:
-        for dest, entry in sorted(wanted.items()):
-            if dest.is_file():
-                report.dossiers_present += 1
-                update(entry["size"])
-                continue
-            install_file(source / entry["path"], dest, store.root, entry["sha256"], update, mode=0o600)
-            report.dossiers_restored += 1
+def restore_numbered_files(source: Path, entries: list[dict], report: RestoreReport, stamp: str,
+                           progress: Progress) -> None:
+    """Put the backup's dossiers into DOSSIER_DIR and its letters into LETTER_DIR. Files of the replaced
+    database's rows would otherwise be overwritten by new ones with the same number, so they are moved aside."""
+    for kind, numbered in NUMBERED.items():
+        store = numbered.store(current_app.config[numbered.setting])
+        store.ensure_dir()
+        done = report.numbered[kind] = NumberedRestored()
+        wanted = {store.path_for(what.number): entry for entry, what in _listed(entries, kind)}
+        aside = store.root / f"replaced-by-restore-{stamp}"
+        for existing in store.stored_files():
+            entry = wanted.get(existing)
+            if entry is None or hash_file(existing)[0] != entry["sha256"]:
+                aside.mkdir(exist_ok=True)
+                os.rename(existing, aside / existing.name)
+                done.set_aside.append(existing.name)
+                done.set_aside_dir = aside
+        with progress(f"Restoring {numbered.directory}", sum(entry["size"] for entry in wanted.values())) as update:
+            for dest, entry in sorted(wanted.items()):
+                if dest.is_file():
+                    done.present += 1
+                    update(entry["size"])
+                    continue
+                install_file(source / entry["path"], dest, store.root, entry["sha256"], update, mode=store.FILE_MODE)
+                done.restored += 1

@@ -44,7 +44,7 @@ def read_sqlite_facts(copy_path: Path) -> SnapshotFacts:
     """What a backed-up SQLite file holds (sqlite3.Error if it cannot be read); it is never written to."""
     uri = f"{copy_path.absolute().as_uri()}?mode=ro&immutable=1"
     with closing(sqlite3.connect(uri, uri=True)) as copy:
-        return read_facts(lambda sql: copy.execute(sql).fetchall())
+        return read_facts(lambda sql: copy.execute(sql).fetchall(), "sqlite")
 
 
 def restore_sqlite(backup_file: Path, keep: bool, stamp: str, progress: Progress) -> Path | None:

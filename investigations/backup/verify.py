@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .database import DATABASE_FILES
 from .files import hash_file
-from .manifest import MANIFEST, dossier_path, evidence_path, load_manifest, valid_entries
+from .manifest import MANIFEST, NUMBERED, evidence_path, load_manifest, numbered_path, valid_entries
 from .progress import Progress, no_progress
 from .sqlite import read_sqlite_facts
 
@@ -88,10 +88,10 @@ def _check_nothing_else(source: Path, listed: set[str], report: VerifyReport) ->
 
 
 def _check_rows_have_files(source: Path, manifest: dict, listed: set[str], report: VerifyReport) -> None:
-    """Every evidence row and issued dossier in the backed-up SQLite database has its file here
-    (apart from files already missing from the live store when the backup was made)."""
-    known = {problem.get("sha256") for problem in manifest["problems"]} | {
-        problem.get("dossier") for problem in manifest["problems"]}
+    """Every evidence row (and file of a public submission), issued dossier and letter sent in the
+    backed-up SQLite database has its file here (apart from files already missing from the live
+    store when the backup was made)."""
+    known = {problem.get("sha256") for problem in manifest["problems"]}
     try:
         facts = read_sqlite_facts(source / DATABASE_FILES["sqlite"])
     except sqlite3.Error as error:
@@ -101,10 +101,12 @@ def _check_rows_have_files(source: Path, manifest: dict, listed: set[str], repor
         if _evidence_path_or_none(sha256) not in listed and sha256 not in known:
             report.problems.append(f"MISSING: the backed-up database has evidence {sha256}, whose file is not in "
                                    f"the backup")
-    for dossier_id, _, _ in facts.dossiers:
-        if dossier_path(dossier_id) not in listed and dossier_id not in known:
-            report.problems.append(f"MISSING: the backed-up database has dossier #{dossier_id}, whose file is not "
-                                   f"in the backup")
+    for kind in NUMBERED:
+        known = {problem.get(kind) for problem in manifest["problems"]}
+        for number, _, _ in facts.numbered[kind]:
+            if numbered_path(kind, number) not in listed and number not in known:
+                report.problems.append(f"MISSING: the backed-up database has {kind} #{number}, whose file is not "
+                                       f"in the backup")
 
 
 def _evidence_path_or_none(sha256: str) -> str | None:

@@ -13,7 +13,8 @@ TRANSITIONS: dict[Status, tuple[Status, ...]] = {
 # What the button on the case page says for each move.
 ACTION_LABELS = {
     Status.INVESTIGATING: "Start investigating",
-    Status.AWAITING_RESPONSE: "Ask the business to respond",
+    # Records a request made outside the app (phone, own e-mail); the letter is "Ask the business for its response".
+    Status.AWAITING_RESPONSE: "Mark as asked for a response",
     Status.RESOLVED: "Mark resolved",
     Status.PUBLISHED: "Publish",
     Status.CLOSED: "Close",

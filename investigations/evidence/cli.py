@@ -13,17 +13,15 @@ evidence_cli = AppGroup("evidence", help="Check and process evidence files.")
 
 @evidence_cli.command("verify")
 def verify_evidence_command():
-    """Re-hash every stored evidence file; report missing or altered ones and exit 1 if any."""
-    from .services import verify_all
+    """Re-hash every stored evidence file (and the files of public submissions not yet accepted); report
+    missing or altered ones and exit 1 if any."""
+    from .services import verify_all, verify_total_bytes
 
-    total = int(db.session.scalar(select(func.coalesce(func.sum(Evidence.size), 0))))
-    with click.progressbar(length=total, label="Re-hashing evidence", file=sys.stderr,
+    with click.progressbar(length=verify_total_bytes(), label="Re-hashing evidence", file=sys.stderr,
                            item_show_func=lambda _: None) as bar:
         checked, problems = verify_all(progress=bar.update)
     for problem in problems:
-        evidence = problem.evidence
-        click.echo(f"{problem.problem.upper()}: evidence #{evidence.id} “{evidence.original_name}” of "
-                   f"{evidence.case.reference}, expected SHA-256 {evidence.sha256}", err=True)
+        click.echo(problem.message, err=True)
     if problems:
         click.echo(f"{len(problems)} of {checked} evidence files are missing or altered.", err=True)
         sys.exit(1)

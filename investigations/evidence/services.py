@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from .. import audit
 from ..extensions import db
-from ..models import AuditEvent, Case, Evidence, ExtractionState, User, utcnow
+from ..models import AuditEvent, Case, Evidence, ExtractionState, IntakeFile, User, utcnow
 from ..permissions import require, visible_cases_clause
 from ..spreadsheets import spreadsheet_safe
 from ..storage import EvidenceStore, StagedFile
@@ -145,13 +145,20 @@ def finish_upload(result: UploadResult) -> None:
 
 
 def abandon_upload(result: UploadResult) -> None:
-    """After a failure and rollback: keep nothing of this upload that no committed row refers to."""
+    """After a refusal, or a failure and rollback: keep nothing of this upload that no committed row
+    (evidence, or a public submission's file) refers to."""
     evidence_store = store()
     for staged in result.staged:
-        if staged.created_object and staged.sha256 and db.session.scalar(
-                select(Evidence.id).where(Evidence.sha256 == staged.sha256).limit(1)) is None:
+        if staged.created_object and staged.sha256 and not stored_object_referenced(staged.sha256):
             evidence_store.remove(staged.sha256)
         evidence_store.discard(staged)
+
+
+def stored_object_referenced(sha256: str) -> bool:
+    """Whether a committed row refers to the stored object: evidence of a case, or a file sent with
+    a public submission (whose bytes are in the same store)."""
+    return (db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is not None
+            or db.session.scalar(select(IntakeFile.id).where(IntakeFile.sha256 == sha256).limit(1)) is not None)
 
 
 def make_image_copies(sha256: str) -> bool:
@@ -354,27 +361,53 @@ def write_case_zip(case: Case, evidence_list: list[Evidence], out: io.BufferedIO
 
 @dataclass
 class VerifyProblem:
-    evidence: Evidence
+    sha256: str
     problem: str  # "missing" or "altered"
+    record: str  # the record the file belongs to: "evidence #4 of C-2026-00012"
+    name: str  # the file's name as sent, which may name people: not for e-mail
+
+    @property
+    def message(self) -> str:
+        return f"{self.problem.upper()}: {self.record} “{self.name}”, expected SHA-256 {self.sha256}"
+
+    @property
+    def message_without_name(self) -> str:
+        return f"{self.record[0].upper()}{self.record[1:]} is {self.problem.upper()} (expected SHA-256 {self.sha256})."
 
 
 def verify_all(progress=None) -> tuple[int, list[VerifyProblem]]:
-    """Re-hash every stored evidence file; return (files checked, problems)."""
+    """Re-hash every stored evidence file, and every file of a public submission not yet accepted
+    as evidence; return (records checked, problems). Each stored object is hashed once."""
     evidence_store = store()
     problems, checked = [], 0
     hashes: dict[str, str | None] = {}
-    for evidence in db.session.scalars(select(Evidence).order_by(Evidence.id)):
-        if evidence.sha256 not in hashes:
+
+    def problem_with(sha256: str, size: int) -> str | None:
+        nonlocal checked
+        if sha256 not in hashes:
             try:
-                hashes[evidence.sha256] = evidence_store.hash_of(evidence.sha256)
+                hashes[sha256] = evidence_store.hash_of(sha256)
             except FileNotFoundError:
-                hashes[evidence.sha256] = None
-        actual = hashes[evidence.sha256]
-        if actual is None:
-            problems.append(VerifyProblem(evidence, "missing"))
-        elif actual != evidence.sha256:
-            problems.append(VerifyProblem(evidence, "altered"))
+                hashes[sha256] = None
         checked += 1
         if progress:
-            progress(evidence.size)
+            progress(size)
+        actual = hashes[sha256]
+        return "missing" if actual is None else "altered" if actual != sha256 else None
+
+    for evidence in db.session.scalars(select(Evidence).order_by(Evidence.id)):
+        if problem := problem_with(evidence.sha256, evidence.size):
+            problems.append(VerifyProblem(evidence.sha256, problem, f"evidence #{evidence.id} of "
+                                          f"{evidence.case.reference}", evidence.original_name))
+    for item in db.session.scalars(select(IntakeFile).where(IntakeFile.evidence_id.is_(None))
+                                   .order_by(IntakeFile.id)):
+        if problem := problem_with(item.sha256, item.size):
+            problems.append(VerifyProblem(item.sha256, problem, f"file #{item.id} of public submission "
+                                          f"#{item.submission_id} (not yet accepted)", item.original_name))
     return checked, problems
+
+
+def verify_total_bytes() -> int:
+    """The bytes verify_all reads, for its progress bar."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Evidence.size), 0)))) + int(db.session.scalar(
+        select(func.coalesce(func.sum(IntakeFile.size), 0)).where(IntakeFile.evidence_id.is_(None))))

@@ -5,13 +5,11 @@ sending, so the person can fix it; nothing of a refused sending is kept."""
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
 
 from ..evidence import images
 from ..evidence.filetypes import RefusedFile, detect
-from ..evidence.services import Upload, UploadResult, display_name, finish_upload, store
-from ..extensions import db
-from ..models import Evidence, IntakeFile
+from ..evidence.services import Upload, UploadResult, display_name, store
+from ..models import IntakeFile
 from ..storage import TooLarge
 
 
@@ -85,21 +83,3 @@ def keep(received: list[ReceivedFile]) -> list[IntakeFile]:
             row.gps_location = item.image_info.gps_location
         rows.append(row)
     return rows
-
-
-def finish(result: UploadResult) -> None:
-    finish_upload(result)
-
-
-def abandon(result: UploadResult) -> None:
-    """After a refusal or a failure (rolled back): keep no bytes that no committed row refers to."""
-    evidence_store = store()
-    for staged in result.staged:
-        if staged.created_object and staged.sha256 and not _referenced(staged.sha256):
-            evidence_store.remove(staged.sha256)
-        evidence_store.discard(staged)
-
-
-def _referenced(sha256: str) -> bool:
-    return (db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is not None
-            or db.session.scalar(select(IntakeFile.id).where(IntakeFile.sha256 == sha256).limit(1)) is not None)

@@ -9,7 +9,14 @@ from flask import current_app
 
 from .. import audit
 from ..cases.services import add_timeline
-from ..evidence.services import Upload, UploadResult, schedule_extraction, schedule_photo_copies
+from ..evidence.services import (
+    Upload,
+    UploadResult,
+    abandon_upload,
+    finish_upload,
+    schedule_extraction,
+    schedule_photo_copies,
+)
 from ..extensions import db
 from ..models import Case, IntakeNote, IntakeState, IntakeSubmission, utcnow
 from ..models.cases import Status, TimelineKind
@@ -53,9 +60,9 @@ def submit(data: dict, uploads: list[Upload]) -> tuple[IntakeSubmission, str]:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        files.abandon(result)
+        abandon_upload(result)
         raise
-    files.finish(result)
+    finish_upload(result)
     return submission, code
 
 
@@ -124,9 +131,9 @@ def add_information(submission: IntakeSubmission, note: str | None, uploads: lis
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        files.abandon(result)
+        abandon_upload(result)
         raise
-    files.finish(result)
+    finish_upload(result)
     after_evidence_commit(added_evidence)
     return bool(note), len(new_files)
 

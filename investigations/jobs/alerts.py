@@ -165,10 +165,7 @@ def integrity_problems() -> tuple[list[str], str]:
         where = f" at event #{report.broken_seq}" if report.broken_seq else ""
         problems.append(f"Audit trail BROKEN{where}: {report.problem}.")
     checked, evidence_problems = verify_all()
-    for problem in evidence_problems:
-        evidence = problem.evidence
-        problems.append(f"Evidence #{evidence.id} of {evidence.case.reference} is {problem.problem.upper()} "
-                        f"(expected SHA-256 {evidence.sha256}).")
+    problems.extend(problem.message_without_name for problem in evidence_problems)
     return problems, f"{report.checked} audit events and {checked} evidence files checked"
 
 
