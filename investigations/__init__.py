@@ -86,6 +86,7 @@ def configure_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .api import init_app as init_api
     from .auth import bp as auth_bp
+    from .auth.token_pages import bp as token_pages_bp
     from .businesses import bp as businesses_bp
     from .cases import bp as cases_bp
     from .dashboard import bp as dashboard_bp
@@ -101,8 +102,8 @@ def configure_blueprints(app: Flask) -> None:
     from .search import bp as search_bp
     from .search import init_app as init_search
 
-    for blueprint in (main_bp, auth_bp, cases_bp, evidence_bp, dossiers_bp, search_bp, businesses_bp, admin_bp,
-                      dashboard_bp, imports_bp):
+    for blueprint in (main_bp, auth_bp, token_pages_bp, cases_bp, evidence_bp, dossiers_bp, search_bp, businesses_bp,
+                      admin_bp, dashboard_bp, imports_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(replies_bp)
     app.register_blueprint(outcomes_bp)

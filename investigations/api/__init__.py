@@ -3,7 +3,7 @@
 Routes are flask-smorest blueprints (cases.py, evidence.py, businesses.py, search.py,
 dossiers.py), documented from their schemas into the OpenAPI document at
 /api/v1/openapi.json; /api/v1/docs shows that document as a page. Tokens: tokens.py (the
-model's rules), auth.py (the request's gate), account.py (the page at /account/tokens),
+model's rules; the page at /account/tokens is auth/token_pages.py), auth.py (the request's gate),
 cli.py (`flask users token EMAIL`).
 """
 from http import HTTPStatus
@@ -61,7 +61,6 @@ def _register(api: Api, app, blueprint) -> None:
 def init_app(app) -> None:
     """Register the API's routes, its OpenAPI document and its pages."""
     from . import businesses, cases, dossiers, evidence, outcomes, search
-    from .account import bp as account_bp
     from .reference import bp as reference_bp
 
     app.config.setdefault("API_TITLE", "Investigations API")
@@ -90,7 +89,6 @@ def init_app(app) -> None:
 
     app.view_functions[OPENAPI_ENDPOINT] = public(openapi_json)
     app.register_blueprint(reference_bp)
-    app.register_blueprint(account_bp)
 
     @app.after_request
     def api_errors_are_problems(response):

@@ -1,4 +1,5 @@
-"""API tokens in the app: /account/tokens lists your tokens, makes one (shown once) and revokes one.
+"""The account page for API tokens: /account/tokens lists your tokens, makes one (shown once) and
+revokes one. (The tokens' rules are in api/tokens.py; this is a page of the web app.)
 
 Making one asks for the account's password, and its current code when two-factor sign-in is on:
 a token outlives the session it was made in, so a borrowed or stolen session must not be enough.
@@ -11,11 +12,11 @@ from flask_login import current_user
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
-from ..auth.accounts import AccountError, WrongCode, confirm_identity
+from ..api.tokens import TokenError, create_token, own_token, revoke_token, tokens_of
 from ..extensions import db
 from ..forms import StrippedForm
 from ..permissions import signed_in
-from .tokens import TokenError, create_token, own_token, revoke_token, tokens_of
+from .accounts import AccountError, WrongCode, confirm_identity
 
 bp = Blueprint("api_tokens", __name__)
 
