@@ -20,7 +20,7 @@ from investigations import audit
 from investigations.backup import BackupError, create_backup, hash_file, verify_backup
 from investigations.backup.cli import backup_cli
 from investigations.dossiers.services import verify_copy
-from investigations.evidence.services import verify_all
+from investigations.evidence.integrity import verify_all
 from investigations.extensions import db
 from investigations.models import AuditEvent, Case, Dossier, Evidence, User
 from investigations.storage import EvidenceStore

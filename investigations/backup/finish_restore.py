@@ -13,7 +13,8 @@ def finish_restore(report: RestoreReport, progress: Progress) -> None:
     from alembic import command
 
     from .. import audit
-    from ..evidence.services import make_image_copies, verify_all
+    from ..evidence.integrity import verify_all
+    from ..evidence.services import make_image_copies
     from ..models import Evidence
     from ..search import maintenance
     from ..search.sync import process_queue

@@ -15,7 +15,7 @@ evidence_cli = AppGroup("evidence", help="Check and process evidence files.")
 def verify_evidence_command():
     """Re-hash every stored evidence file (and the files of public submissions not yet accepted); report
     missing or altered ones and exit 1 if any."""
-    from .services import verify_all, verify_total_bytes
+    from .integrity import verify_all, verify_total_bytes
 
     with click.progressbar(length=verify_total_bytes(), label="Re-hashing evidence", file=sys.stderr,
                            item_show_func=lambda _: None) as bar:

@@ -157,7 +157,7 @@ def send_reply_reminders(today: date | None = None) -> str:
 def integrity_problems() -> tuple[list[str], str]:
     """Run `audit verify` and `evidence verify`; return the problems found and a summary."""
     from .. import audit
-    from ..evidence.services import verify_all
+    from ..evidence.integrity import verify_all
 
     problems = []
     report = audit.verify_chain()
