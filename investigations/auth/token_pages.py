@@ -37,7 +37,7 @@ class RevokeTokenForm(StrippedForm):
 
 
 def _page(form, new_secret=None, new_token=None, status=200):
-    response = render_template("api/tokens.html", tokens=tokens_of(current_user), form=form, new_secret=new_secret,
+    response = render_template("auth/api_tokens.html", tokens=tokens_of(current_user), form=form, new_secret=new_secret,
                                new_token=new_token, token_days=current_app.config["API_TOKEN_DAYS"])
     return response, status, {"Cache-Control": "no-store"}
 
