@@ -30,6 +30,7 @@ from .audiences import (
     left_out_once_per_kind,
     listed_contents,
 )
+from .case_list import case_list
 from .pattern import dossier_pattern
 from .render import DataFile, DossierError, attachment_name, render_pdf
 from .selection import Selection, chosen_cases, load_for_full_text, printed_in_full
@@ -139,7 +140,8 @@ def dossier_document(dossier: Dossier) -> DossierDocument:
         return DossierDocument("dossiers/case.html", parts.evidence, originals, data_files,
                                {**context, "content": parts.full[0]}, parts)
     pattern = dossier_pattern(parts.cases, local_today())
-    context |= {"business": dossier.business, "contents": parts.full, "table": parts.table, "pattern": pattern,
+    context |= {"business": dossier.business, "contents": parts.full,
+                "case_list": case_list(parts.table), "pattern": pattern,
                 "chart": pattern.chart("Complaints received per month"),
                 "selection": Selection.from_dict(dossier.selection), "left_out": left_out_once_per_kind(parts.table)}
     return DossierDocument("dossiers/business.html", parts.evidence, originals, data_files, context, parts)
