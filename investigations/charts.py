@@ -3,6 +3,8 @@
 Every label and title is escaped; every number is the app's own. Colours and sizes are SVG
 presentation attributes, not style attributes, so the charts need no inline CSS.
 """
+import math
+
 from markupsafe import Markup, escape
 
 BAR_COLOUR = "#1565c0"
@@ -32,7 +34,9 @@ def bar_chart(labels: list[str], values: list[int], title: str, width: int = 640
     plot_w, plot_h = width - left - 10, height - top - bottom
     slot = plot_w / max(len(values), 1)
     bar_w = max(slot * 0.7, 1)
-    label_every = max(1, len(labels) // 12)  # keep at most ~12 labels legible
+    # Label every n-th bar, so that labels (about 6.2 px a character at font-size 10) never touch.
+    label_w = max((len(label) for label in labels), default=0) * 6.2 + 10
+    label_every = max(1, math.ceil(label_w / slot))
     labelled = (len(labels) - 1) % label_every if label_latest else 0
     parts = [
         *_svg_open(width, height, title),
