@@ -117,6 +117,10 @@ NOTE_KINDS = [TimelineKind.NOTE, TimelineKind.CALL, TimelineKind.EMAIL, Timeline
 
 CURRENT = text("merged_into_id IS NULL")
 MERGED = text("merged_into_id IS NOT NULL")
+# As unseen_assignments_count() asks (SQLite writes false as 0): a partial index is used only for
+# a query whose conditions include its own, as written.
+UNSEEN_SQLITE = text("assignee_seen IS 0 AND merged_into_id IS NULL")
+UNSEEN_POSTGRESQL = text("assignee_seen IS false AND merged_into_id IS NULL")
 
 
 class Case(db.Model):
@@ -128,6 +132,11 @@ class Case(db.Model):
         # Only the few duplicates: a full index on merged_into_id (NULL nearly everywhere) is what
         # SQLite's planner would otherwise pick for "merged_into_id IS NULL", reading every case.
         Index("ix_cases_merged_into_id", "merged_into_id", sqlite_where=MERGED, postgresql_where=MERGED),
+        # The navigation's "n new" beside My work, counted on every page: only the assignments not
+        # opened yet. With the index on assigned_to_id alone, each page read every case assigned
+        # to the user (a reporter's hundreds: ~1 ms a page at 10,000 cases).
+        Index("ix_cases_unseen_assignments", "assigned_to_id", sqlite_where=UNSEEN_SQLITE,
+              postgresql_where=UNSEEN_POSTGRESQL),
         UniqueConstraint("source", "source_id", name="uq_cases_source_source_id"),
     )
 

@@ -10,6 +10,7 @@ from ..models import SavedSearch
 from ..permissions import require, signed_in
 from . import bp, get_backend
 from .forms import SaveSearchForm
+from .links import FacetList, FacetValue, QueryStrings, with_query
 from .query import SORTS, SearchRequest
 from .requests import FACET_LABELS, case_for_reference, facet_labeller, request_from_args, shown_facets
 from .saved import forget, mark_seen, new_matches, save_search
@@ -67,33 +68,58 @@ def index():
     results = get_backend().search(search_request, current_user) if request.args else None
     facets = shown_facets(results.facets, search_request.filters) if results else {}
     args = {k: [v for v in values if v] for k, values in request.args.lists() if k != "page" and any(values)}
+    # The page's links: an address from url_for() and a query string built here (links.py), not a
+    # url_for() for each of some 60 links.
+    search_address, query_string = url_for("search.index"), QueryStrings()
+
+    def search_link(link_args: dict) -> str:
+        return with_query(search_address, query_string(link_args))
 
     def with_arg(name, value):
         return {**args, name: [value]}
 
-    def without_arg(name):
-        return {k: v for k, v in args.items() if k != name}
+    def page_link(page: int) -> str:
+        return search_link({"page": page, **args})
 
-    def with_value(name, value):
-        """These arguments with one more value of a facet: cases with any of the chosen values."""
-        return {**args, name: [*args.get(name, []), value]}
-
-    def without_value(name, value):
-        return {**without_arg(name), **({name: rest} if (rest := [v for v in args.get(name, []) if v != value])
-                                        else {})}
+    nav = result_nav(args, 0, results.total) if results else {}  # the same for every hit but its place
 
     def result_link(hit, index):
         """The hit's case page, remembering the search and the hit's place in it (back, next, previous)."""
-        if results is None:
-            return url_for("cases.detail", reference=hit.reference)
         position = (search_request.page - 1) * search_request.per_page + index
-        return url_for("cases.detail", reference=hit.reference, **result_nav(args, position, results.total))
+        return with_query(url_for("cases.detail", reference=hit.reference), query_string({**nav, "pos": position}))
 
     return render_template("search/results.html", results=results, search_request=search_request, args=args,
-                           save_form=SaveSearchForm(), with_value=with_value, without_value=without_value,
-                           with_arg=with_arg, without_arg=without_arg, facet_labels=FACET_LABELS, sorts=SORTS,
-                           facets=facets, labels=facet_labeller({f: top for f, (top, _) in facets.items()}),
-                           result_link=result_link)
+                           save_form=SaveSearchForm(), with_arg=with_arg, search_link=search_link,
+                           page_link=page_link, sorts=SORTS, result_link=result_link,
+                           facet_lists=facet_lists(facets, search_request.filters, args, search_link))
+
+
+def with_value(args: dict[str, list[str]], name: str, value: str) -> dict[str, list[str]]:
+    """These arguments with one more value of a facet: cases with any of the chosen values."""
+    return {**args, name: [*args.get(name, []), value]}
+
+
+def without_value(args: dict[str, list[str]], name: str, value: str) -> dict[str, list[str]]:
+    rest = [v for v in args.get(name, []) if v != value]
+    return {**{k: v for k, v in args.items() if k != name}, **({name: rest} if rest else {})}
+
+
+def facet_lists(facets: dict[str, tuple[dict[str, int], int]], chosen: dict[str, list[str]],
+                args: dict[str, list[str]], search_link) -> list[FacetList]:
+    """The facets as the page lists them: each value's label, count, and link that adds it to the
+    search (or takes it away, when chosen)."""
+    label = facet_labeller({name: counts for name, (counts, _) in facets.items()})
+    lists = []
+    for name, (counts, left_out) in facets.items():
+        if not counts:
+            continue
+        chosen_here = chosen.get(name, [])
+        values = [FacetValue(label(name, value), count, value in chosen_here,
+                             search_link(without_value(args, name, value) if value in chosen_here
+                                         else with_value(args, name, value)))
+                  for value, count in counts.items()]
+        lists.append(FacetList(FACET_LABELS[name], name, values, left_out, bool(chosen_here)))
+    return lists
 
 
 # --- From a case opened from the results: back to them, and the next or previous result ------
