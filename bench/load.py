@@ -321,7 +321,7 @@ def check_consistency(env: dict) -> bool:
     from sqlalchemy import func, select
 
     from investigations import create_app
-    from investigations.evidence.services import verify_all
+    from investigations.evidence.integrity import verify_all
     from investigations.extensions import db
     from investigations.models import Case, Evidence, SearchQueueEntry
     from investigations.search import maintenance
