@@ -4,7 +4,8 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,8 +69,8 @@ def add_evidence(case: Case, uploads: Iterable[Upload], uploader: User,
     A photo's thumbnail and print copy are made here, or with `photo_copies_later` by a job
     queued after the commit (schedule_photo_copies): decoding a large photo takes a second or more.
 
-    Raises TooLarge if any file is over the limit. Then, and on any other failure, the caller
-    rolls back and calls abandon_upload(result); after a successful commit, finish_upload(result).
+    Raises TooLarge if any file is over the limit. Call it inside `upload_committed(result)`, which
+    commits, or on that and any other failure rolls back and keeps none of the upload's files.
     Pass `result` to keep hold of what was received when this raises.
     """
     result = result if result is not None else UploadResult()
@@ -120,14 +121,8 @@ def store_uploads(case: Case, uploads: list[Upload], uploader: User) -> UploadRe
     (TooLarge included, which the caller turns into 413) nothing of the upload stays behind."""
     result = UploadResult()
     later = current_app.config["EVIDENCE_EXTRACTION"] != "inline"
-    try:
+    with upload_committed(result):
         add_evidence(case, uploads, uploader, result, photo_copies_later=later)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        abandon_upload(result)
-        raise
-    finish_upload(result)
     added = [(evidence.id, evidence.sha256, evidence.kind) for evidence in result.added]
     if later:
         schedule_photo_copies([sha256 for _, sha256, kind in added if kind == "image"])
@@ -142,6 +137,20 @@ def finish_upload(result: UploadResult) -> None:
     for staged in result.staged:
         if staged.lock_fd is not None:  # refused files were released already
             evidence_store.finish(staged)
+
+
+@contextmanager
+def upload_committed(result: UploadResult) -> Iterator[None]:
+    """Commit what the block adds with the files received into `result`, then finish the upload; on
+    any failure (re-raised) roll back and keep none of the files no committed row refers to."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        abandon_upload(result)
+        raise
+    finish_upload(result)
 
 
 def abandon_upload(result: UploadResult) -> None:

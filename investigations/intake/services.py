@@ -12,10 +12,9 @@ from ..cases.services import add_timeline
 from ..evidence.services import (
     Upload,
     UploadResult,
-    abandon_upload,
-    finish_upload,
     schedule_extraction,
     schedule_photo_copies,
+    upload_committed,
 )
 from ..extensions import db
 from ..models import Case, IntakeNote, IntakeState, IntakeSubmission, utcnow
@@ -51,18 +50,12 @@ def submit(data: dict, uploads: list[Upload]) -> tuple[IntakeSubmission, str]:
     submission = IntakeSubmission(receipt_hash=receipts.code_hash(code), consent_to_publish=data.get("consent") == "yes",
                                   **fields)
     result = UploadResult()
-    try:
+    with upload_committed(result):
         submission.files = files.keep(files.receive(uploads, result))
         db.session.add(submission)
         db.session.flush()
         audit.record("intake.submit", submission, actor_label=COMPLAINANT,
                      files=[{"sha256": row.sha256, "size": row.size} for row in submission.files])
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        abandon_upload(result)
-        raise
-    finish_upload(result)
     return submission, code
 
 
@@ -110,7 +103,7 @@ def add_information(submission: IntakeSubmission, note: str | None, uploads: lis
     note = (note or "").strip()
     result = UploadResult()
     added_evidence = []
-    try:
+    with upload_committed(result):
         new_files = files.keep(files.receive(uploads, result))
         submission.files.extend(new_files)
         case = current_case(submission)
@@ -128,12 +121,6 @@ def add_information(submission: IntakeSubmission, note: str | None, uploads: lis
             added_evidence = [attach_file(case, row, submission) for row in new_files]
         audit.record("intake.add", submission, actor_label=COMPLAINANT, note=bool(note),
                      files=[{"sha256": row.sha256, "size": row.size} for row in new_files])
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        abandon_upload(result)
-        raise
-    finish_upload(result)
     after_evidence_commit(added_evidence)
     return bool(note), len(new_files)
 

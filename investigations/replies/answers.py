@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from .. import audit
 from ..cases.services import add_timeline
-from ..evidence.services import Upload, UploadResult, abandon_upload, add_evidence, finish_upload, schedule_extraction
+from ..evidence.services import Upload, UploadResult, add_evidence, schedule_extraction, upload_committed
 from ..extensions import db
 from ..models import Case, ReplyLetter, utcnow
 from ..models.cases import TimelineKind
@@ -59,29 +59,22 @@ def record_answer(letter: ReplyLetter, name: str, role: str, text: str, uploads:
     case = current_case(letter)
     result = UploadResult()
     try:
-        # One answer per letter, even when two arrive at once: only the first claims the letter.
-        claimed = db.session.execute(update(ReplyLetter).where(
-            ReplyLetter.id == letter.id, ReplyLetter.answered_at.is_(None)).values(answered_at=utcnow()))
-        if claimed.rowcount != 1:
-            raise AnswerRefused("This letter has already been answered.")
-        db.session.refresh(letter)
-        add_evidence(case, [Upload(u.stream, u.filename, source=ANSWER_FILE_SOURCE) for u in uploads],
-                     letter.sent_by, result)
-        if result.refused:
-            raise AnswerRefused("Nothing was sent: " + "; ".join(
-                f"{name_} was refused ({why})" for name_, why in result.refused) + ". Remove it and send again.")
-        _keep_answer(letter, case, name, role, text, result)
-        db.session.commit()
+        with upload_committed(result):
+            # One answer per letter, even when two arrive at once: only the first claims the letter.
+            claimed = db.session.execute(update(ReplyLetter).where(
+                ReplyLetter.id == letter.id, ReplyLetter.answered_at.is_(None)).values(answered_at=utcnow()))
+            if claimed.rowcount != 1:
+                raise AnswerRefused("This letter has already been answered.")
+            db.session.refresh(letter)
+            add_evidence(case, [Upload(u.stream, u.filename, source=ANSWER_FILE_SOURCE) for u in uploads],
+                         letter.sent_by, result)
+            if result.refused:
+                raise AnswerRefused("Nothing was sent: " + "; ".join(
+                    f"{name_} was refused ({why})" for name_, why in result.refused) + ". Remove it and send again.")
+            _keep_answer(letter, case, name, role, text, result)
     except TooLarge as error:
-        db.session.rollback()
-        abandon_upload(result)
         raise AnswerRefused(f"Nothing was sent: a file is {error}. Each file may be up to "
                             f"{current_app.config['MAX_UPLOAD_MB']} MB.") from error
-    except BaseException:
-        db.session.rollback()
-        abandon_upload(result)
-        raise
-    finish_upload(result)
     schedule_extraction([item.id for item in result.added])
     from .notify import tell_reporters
 
