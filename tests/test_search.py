@@ -583,3 +583,15 @@ def test_an_imported_complaints_state_is_its_region(imported, login, users):
     assert "Georgia</a>" in page and "Not recorded</a>" in page
     texas = get_backend().search(SearchRequest(text="", filters={"region": ["texas"]}), users["eve"])
     assert [hit.reference for hit in texas.hits] == [imported["1000002"]]
+
+
+def test_with_search_backend_unset_the_app_searches_with_tantivy(tmp_path, monkeypatch):
+    from investigations import create_app
+    from investigations.search.tantivy_backend import TantivyBackend
+
+    monkeypatch.delenv("SEARCH_BACKEND", raising=False)
+    app = create_app({"INSTANCE_DIR": str(tmp_path), "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}", "TESTING": True})
+    with app.app_context():
+        assert app.config["SEARCH_BACKEND"] == "tantivy"
+        assert isinstance(get_backend(), TantivyBackend)
